@@ -96,6 +96,8 @@ class PathsConfig:
     resume_from_checkpoint: str = ''  # an accelerate state folder to resume from ('' = start fresh)
     output_dir: str = 'outputs/'
     latent_cache: str = ''            # (ours) a latent cache folder: train on cached VAE latents instead of audio
+    vae: str = ''                     # (ours) VAE folder or hub id: encodes audio on the fly and is copied into exported
+                                      # models ('' = declare-lab/TangoFlux's vae.safetensors, the SAO VAE the original uses)
 
 @dataclass
 class TrainingConfig:
@@ -116,6 +118,14 @@ class TrainingConfig:
     save_every: int = 5                     # with 'best': also keep epoch_{n} every this many epochs
     mixed_precision: str = 'no'             # accelerate: 'no', 'bf16', 'fp16'
     log_every: int = 10
+    lr_scheduler_type: str = 'linear'       # transformers `get_scheduler` name (the original's --lr_scheduler_type)
+    max_grad_norm: float|None = None        # clip the gradient norm (the original: no clipping)
+    text_encoder_eval: bool = False         # keep the frozen text encoder in eval mode (no dropout, cached states);
+                                            # the original's model.train() switches T5's dropout on
+    latent_fill: str = 'error'              # cached latents shorter than audio_seq_len: 'error', 'zeros', or 'silence'
+                                            # (the VAE's latent of silence, what the original's zero padding encodes to)
+    report_to: str = 'none'                 # accelerate trackers: 'none', 'tensorboard', 'wandb', 'all'
+    dataloader_num_workers: int = 0
 
 @dataclass
 class ModelConfig:
