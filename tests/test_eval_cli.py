@@ -35,7 +35,9 @@ def audiocaps(tmp:Path, n:int=12, shift:float=1.0):
 
 def test_eval_audiocaps_protocol(tmp_path):
     caps = audiocaps(tmp_path)
-    (tmp_path/'gen'/'999.wav').write_bytes(b'RIFF....WAVEbroken')
+    (tmp_path/'gen'/'999.wav').write_bytes(b'RIFF....WAVEbroken')             # a damaged clip with a caption
+    with open(caps, 'a') as f: f.write('999,yt0,0,a broken clip\n')
+    (tmp_path/'gen'/'5000.wav').write_bytes((tmp_path/'gen'/'100.wav').read_bytes())  # a clip without a caption
     r = run([EVAL, '--ref', str(tmp_path/'ref'), '--save-ref-stats', str(tmp_path/'ref.npz'), '--quiet'])
     assert r.returncode == 0 and (tmp_path/'ref.npz').exists(), r.stderr
     r = run([EVAL, '--gen', str(tmp_path/'gen'), '--ref', str(tmp_path/'ref.npz'), '--captions', str(caps),
@@ -48,6 +50,7 @@ def test_eval_audiocaps_protocol(tmp_path):
     # reference clip appears twice among the generated ones (two captions each), which changes np.cov's N-1 factor
     assert 0 <= m['fd'] < 0.1 and abs(m['kl']) < 1e-4, m
     assert c['kl_pairs'] == 12 and c['clap_pairs'] == 12 and c['fd_ref_clips'] == 6 and c['generated_clips'] == 13
+    assert c['clips_not_in_captions'] == 1 and c['skipped'] == 1 and c['captions'] == 13
     assert [s['id'] for s in rep['skipped']] == ['999']
     assert rep['timing']['inference_s'] == pytest.approx(0.5) and rep['timing']['steps'] == 7   # warm-up excluded
     pr = rep['protocol']
@@ -76,13 +79,18 @@ def test_eval_synthcaps_protocol(tmp_path):
     items = generate(4, 'test', 3) + generate(2, 'train', 3)
     (tmp_path/'dataset_info.json').write_text(json.dumps({'items': items}))
     for it in items: save_audio(tmp_path/'gen'/f"{it['id']}.wav", render(it), 44100)
+    from tangoflux_nb.clap import Clap, save_clap, tiny_config   # a tiny random offline CLAP in the shipped format
+    torch.manual_seed(0); save_clap(Clap(tiny_config()), tmp_path/'clap')
     r = run([EVAL, '--gen', str(tmp_path/'gen'), '--ref', str(tmp_path/'gen'), '--captions', str(tmp_path/'dataset_info.json'),
-             '--split', 'test', '--protocol', 'synthcaps', '--suite', 'tiny', '--out', str(tmp_path/'rep'), '--quiet'])
+             '--split', 'test', '--protocol', 'synthcaps', '--suite', 'offline', '--clap', f"clap-offline:{tmp_path/'clap'}",
+             '--out', str(tmp_path/'rep'), '--quiet'])
     assert r.returncode == 0, r.stderr
     rep = json.loads((tmp_path/'rep.json').read_text())
     ad = rep['metrics']['adherence']
     assert ad['n'] == 4 and ad['mean'] == 1.0 and ad['per_attribute'] and set(ad['per_attribute'].values()) == {1.0}
     assert rep['counts']['clap_pairs'] == 4 and rep['protocol']['split'] == 'test' and 'adherence' in r.stdout
+    assert rep['protocol']['embedders']['clap']['name'] == 'clap-synthcaps' and -1 <= rep['metrics']['clap'] <= 1
+    assert rep['counts']['generated_clips'] == 4 and rep['counts']['clips_not_in_captions'] == 2 and rep['counts']['kl_pairs'] == 4
 
 @pytest.mark.parametrize('argv,msg', [([], 'pass --gen'), (['--gen', '/no/such/dir'], 'not a folder'),
                                       (['--gen', '.', '--fd', 'vggish'], 'unknown embedder'),
