@@ -18,7 +18,7 @@ from .flow import (DPOLoss, dpo_loss, euler_sample, frames_for_duration, inferen
                                interpolate, per_sample_mse, sample_sigmas, sft_loss, velocity_target)
 
 # %% auto #0
-__all__ = ['ORIGINAL_KEYS', 'EXTENSION_DEFAULTS', 'TINY_T5', 'tangoflux_config', 'tiny_config', 'check_config',
+__all__ = ['ORIGINAL_KEYS', 'EXTENSION_DEFAULTS', 'TINY_T5', 'REF_PREFIXES', 'tangoflux_config', 'tiny_config', 'check_config',
            'StableAudioPositionalEmbedding', 'DurationEmbedder', 'Conditioning', 'TangoFlux', 'masked_mean',
            'tied_groups']
 
@@ -200,9 +200,11 @@ def _sft_loss(self:TangoFlux, latents:Tensor,         # (B, T, C) clean VAE late
 TangoFlux.uncondition_, TangoFlux.sft_loss = _uncondition, _sft_loss
 
 # %% ../nbs/06_model.ipynb #7a0bdcfa
-def _make_ref_transformer(self:TangoFlux) -> nn.Module:
-    "Freeze a copy of the current transformer as the DPO reference (`ref_transformer`)."
+def _make_ref_transformer(self:TangoFlux, freeze_fc:bool=False, # also freeze a copy of `fc` (the original shares it)
+                         ) -> nn.Module:
+    "Freeze a copy of the current transformer as the DPO reference (`ref_transformer`, and `ref_fc` if asked)."
     self.ref_transformer = copy.deepcopy(self.transformer).eval().requires_grad_(False)
+    self.ref_fc = copy.deepcopy(self.fc).eval().requires_grad_(False) if freeze_fc else None
     return self.ref_transformer
 
 def _dpo_loss(self:TangoFlux, latents:Tensor,        # (2B, T, C) [chosen ; rejected]
@@ -218,13 +220,16 @@ def _dpo_loss(self:TangoFlux, latents:Tensor,        # (2B, T, C) [chosen ; reje
         raise ValueError("no reference model: call `model.make_ref_transformer()` once before DPO training")
     if latents.shape[0] % 2: raise ValueError(f"latents must be [chosen ; rejected] (2B rows), got {latents.shape[0]}")
     B = latents.shape[0] // 2
-    c = self.condition(*_encode(self, prompts, text), duration)
+    hidden, mask = _encode(self, prompts, text)
+    c = self.condition(hidden, mask, duration)
     c = Conditioning(*(t.repeat(2, *[1] * (t.ndim - 1)) for t in c))
+    ref_fc = getattr(self, 'ref_fc', None)
+    c_ref = c if ref_fc is None else c._replace(pooled_projection=ref_fc(masked_mean(hidden, mask.bool())).repeat(2, 1))
     noise = (_noise_like(latents[:B], generator) if noise is None else noise.to(latents)).repeat(2, 1, 1)
     sigma = (sample_sigmas(B, generator, latents.device) if sigma is None else sigma.to(latents.device)).repeat(2)
     x_t, target = interpolate(latents, noise, sigma), velocity_target(latents, noise)
     e = per_sample_mse(self.velocity(x_t, sigma, c), target)
-    with torch.no_grad(): e_ref = per_sample_mse(self.velocity(x_t, sigma, c, self.ref_transformer), target)
+    with torch.no_grad(): e_ref = per_sample_mse(self.velocity(x_t, sigma, c_ref, self.ref_transformer), target)
     return dpo_loss(e, e_ref, self.beta_dpo if beta is None else beta)
 
 TangoFlux.make_ref_transformer, TangoFlux.dpo_loss = _make_ref_transformer, _dpo_loss
@@ -284,6 +289,8 @@ def _inference_flow(self:TangoFlux, prompt:str|list[str],  # one prompt or a lis
 TangoFlux.inference_flow = _inference_flow
 
 # %% ../nbs/06_model.ipynb #6db95ef1
+REF_PREFIXES = ('ref_transformer.', 'ref_fc.')  # the DPO reference: never saved, never expected in a checkpoint
+
 def tied_groups(model:nn.Module) -> list[list[str]]:
     "Names that share one parameter (e.g. T5's `shared.weight` / `encoder.embed_tokens.weight`)."
     groups = {}
@@ -298,7 +305,7 @@ def _load_checkpoint(self:TangoFlux, sd:dict[str, Tensor], # a checkpoint state 
                      assign:bool=False,                    # True: take the tensors as they are (meta-built model)
                     ):
     "Strictly load a TangoFlux state dict, allowing only tied duplicates to be absent; re-tie them."
-    expected = {k for k in self.state_dict() if not k.startswith('ref_transformer.')}
+    expected = {k for k in self.state_dict() if not k.startswith(REF_PREFIXES)}
     sd, groups = dict(sd), tied_groups(self)
     for names in groups:
         src = next((n for n in names if n in sd), None)
@@ -322,7 +329,7 @@ def _save_pretrained(self:TangoFlux, save_directory:str|Path) -> Path:
     d = Path(save_directory); d.mkdir(parents=True, exist_ok=True)
     skip = {n for names in tied_groups(self) for n in names[1:]}
     sd = {k: v.detach().contiguous() for k, v in self.state_dict().items()
-          if k not in skip and not k.startswith('ref_transformer.')}
+          if k not in skip and not k.startswith(REF_PREFIXES)}
     with atomic_path(d/'tangoflux.safetensors') as tmp: save_file(sd, str(tmp), metadata={'format': 'pt'})
     with atomic_path(d/'config.json') as tmp: tmp.write_text(json.dumps(self.config, indent=2))
     return d
