@@ -301,7 +301,7 @@ class SynthCaps:
     def generate(self, n, split='train', seed=None): return generate(n, split, self.seed if seed is None else seed)
     def items(self, n, split='train', seed=None): return RenderedItems(self.generate(n, split, seed), self.sr)
     def measure(self, wave, sr=None): return measure(wave, sr or self.sr)
-    def adherence(self, wave, meta, sr=None): return adherence(wave, sr or self.sr, meta)
+    def adherence(self, wave, sr, meta, stated_only=True): return adherence(wave, sr, meta, stated_only)
 
 # %% ../nbs/03a_synthcaps.ipynb #08a4331c
 def _frame_power(x, sr):
