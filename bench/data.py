@@ -7,11 +7,12 @@ Clips are generated 10 s stereo 44.1 kHz WAV files (PCM 16, like downloaded Audi
 timing starts. Preparation reads them and writes audio + mel (.npy, .png) + caption per clip (`prepare_dataset`);
 "resume" is a rerun on the finished folder. Latent encoding runs `build_latent_cache` on the prepared folder with
 each clip padded to 30 s, as the original TangoFlux encodes (so the VAE sees 3x the clip's audio). "x real time" is
-seconds of clip audio handled per second of wall time. Preparation rows are the best of `--repeat` runs; the 1-minute
-load average is recorded before and after each row: on a shared machine, a load above the core count means the
-numbers are pessimistic.
+seconds of clip audio handled per second of wall time. Preparation rows are the best of `--repeat` runs, and are
+repeated in a child process with OMP_NUM_THREADS=1: on an oversubscribed CPU, torch's 2-thread OpenMP kernels wait
+on each other and a single worker thread slows down several-fold. The 1-minute load average is recorded before and
+after each row: on a shared machine, a load above the core count means the numbers are pessimistic.
 """
-import argparse, json, os, platform, shutil, sys, tempfile, time
+import argparse, json, os, platform, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
 import numpy as np, soundfile as sf, torch
 
@@ -55,6 +56,8 @@ def main(argv=None):
     p.add_argument('--repeat', type=int, default=3, help='preparation runs per row (fresh folders); the best is reported')
     p.add_argument('--released', type=int, default=0, help='clips for the released-size Oobleck (156M params); 0 skips it')
     p.add_argument('--out', default=str(ROOT/'bench'/'results'))
+    p.add_argument('--omp1', type=int, default=1, help='also time preparation with OMP_NUM_THREADS=1 (a child process)')
+    p.add_argument('--rows-json', default=None, help=argparse.SUPPRESS)   # child mode: preparation rows only, to this file
     a = p.parse_args(argv)
     rows, tmp = [], Path(tempfile.mkdtemp(prefix='bench_data_'))
     try:
@@ -70,6 +73,14 @@ def main(argv=None):
         data = tmp/f'tf_w{w}_0'
         rows.append(row('prepare', f'rerun on a finished folder (resume), {w} worker(s)', a.n, audio_s,
                         *timed(lambda k: prepare_dataset(items, data, workers=w, progress=False), a.repeat)))
+        if a.rows_json:
+            Path(a.rows_json).write_text(json.dumps(rows)); return
+        if a.omp1:   # OpenMP's 2-thread kernels suffer badly on an oversubscribed CPU; show the 1-thread alternative
+            child = tmp/'omp1.json'
+            subprocess.run([sys.executable, __file__, '--n', str(a.n), '--seconds', str(a.seconds), '--repeat', str(a.repeat),
+                            '--workers', *map(str, a.workers), '--rows-json', str(child)],
+                           env={**os.environ, 'OMP_NUM_THREADS': '1'}, check=True)
+            rows += [{**r, 'setting': r['setting'] + ', OMP_NUM_THREADS=1'} for r in json.loads(child.read_text())]
         from tangoflux_nb.vae_training import demo_vae_config
         n = min(a.n_latent, a.n)
         vaes = [('tiny Oobleck (oobleck-tiny, 44.1 kHz, 64 ch)', lambda: load_vae('oobleck-tiny', device='cpu'), n),
