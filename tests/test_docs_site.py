@@ -129,3 +129,56 @@ def test_sidebar_links_and_assets_over_http(http_site, page):
     page.wait_for_url('**/index.html')
     local = [u for u in failed if '127.0.0.1' in u]
     assert not local, f"the site refers to files it does not have: {local}"
+
+def test_links_on_the_audio_page_resolve(site, page):
+    "nbdev's backtick links and notebook links point into the site (to an existing page and anchor) or off-site."
+    page.goto((site/'audio.html').as_uri())
+    hrefs = page.eval_on_selector_all('main a[href]:not(.anchor-link)', 'as => as.map(a => a.href)')
+    internal = [h for h in hrefs if h.startswith('file:')]
+    assert any('#' in h for h in internal), f"no in-site anchor links at all: {hrefs[:20]}"
+    for h in internal:
+        path, _, frag = h[len('file://'):].partition('#')
+        target = Path(path)
+        assert target.exists(), f"{h} points to a missing page"
+        if frag: assert f'id="{frag}"' in target.read_text(encoding='utf-8'), f"{h}: no element with id {frag!r}"
+
+def _nb(*cells):
+    import nbformat
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(c[3:]) if c.startswith('md:') else nbformat.v4.new_code_cell(c) for c in cells]
+    nb.metadata.update(kernelspec=dict(name='python3', display_name='Python 3', language='python'))
+    return nb
+
+def test_build_rules_on_a_scratch_project(tmp_path):
+    "Skipped flags don't run, errors don't stop the build, hidden cells and directives don't show (no browser needed)."
+    import nbformat
+    for f in ['settings.ini', 'tools/build_docs.py', 'nbs/styles.css']:
+        (tmp_path/f).parent.mkdir(parents=True, exist_ok=True); shutil.copy(ROOT/f, tmp_path/f)
+    nbs = tmp_path/'nbs'
+    nbformat.write(_nb('md:# Scratch home\n> The index.', 'print("home " + str(6*7))'), nbs/'index.ipynb')
+    nbformat.write(_nb('#| default_exp demo', 'md:# Demo page\n> One line.',
+        'md:## Math\nThe path $x_t = (1-t)x_0 + t\\epsilon$, see [home](index.ipynb).',
+        '#| export\ndef add_one(x:int, # a number\n           ) -> int:\n    "Add one to `x`."\n    return x + 1',
+        'add_one(41)',
+        '#| slow\nopen("ran_slow", "w").write("x")',
+        '#| eval: false\nopen("ran_eval_false", "w").write("x")',
+        '#| hide\nprint("hidden " + "cell")',
+        '1/0',
+        'print("after " + "the error")'), nbs/'01_demo.ipynb')
+    r = subprocess.run([sys.executable, str(tmp_path/'tools'/'build_docs.py'), '--out', str(tmp_path/'site')],
+                       capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    out = r.stdout + r.stderr
+    assert r.returncode == 1 and '01_demo.ipynb' in out and 'ZeroDivisionError' in out, out
+    assert not (nbs/'ran_slow').exists() and not (nbs/'ran_eval_false').exists(), "a skipped cell was executed"
+    page = (tmp_path/'site'/'demo.html').read_text(encoding='utf-8')
+    assert 'after the error' in page and 'ZeroDivisionError' in page and 'did not run cleanly' in page
+    assert '<h3 id="add_one">' in page and 'Add one to <code>x</code>' in page and '# a number' in page
+    assert '>42<' in page or '42\n' in page, "the output of add_one(41) is missing"
+    assert 'Not run in the docs build (<code>#| slow</code>)' in page and 'href="index.html"' in page
+    shown = re.sub(r'<code>#\| (slow|eval: false)</code>', '', page)  # the notes above
+    assert 'hidden cell' not in shown and '#|' not in shown and 'default_exp' not in shown
+    try: import latex2mathml
+    except ImportError: pass
+    else: assert '<math' in page
+    home = (tmp_path/'site'/'index.html').read_text(encoding='utf-8')
+    assert 'home 42' in home and 'href="demo.html"' in home and 'Demo page' in home

@@ -2,12 +2,13 @@
 """Build the documentation site offline, with no Quarto: `python tools/build_docs.py [--out _site] [NOTEBOOK ...]`.
 
 For each notebook in `nbs/`, in its own process:
-  1. execute it in a Jupyter kernel that runs this interpreter (outputs are never committed), skipping the
-     cells `nbdev_test` skips (the `tst_flags` of settings.ini, `#| eval: false`);
-  2. process it with nbdev's own docs processors, the ones `nbdev_proc_nbs` runs (a `show_doc` signature and
-     docstring for each exported symbol, `#| hide` and `#| export` cells removed, title from `# Title`),
-     and save it to `_proc/` (a cache keyed on the notebook, the package and this script, so an interrupted
-     or repeated build resumes where it stopped);
+  1. add nbdev's `show_doc(symbol)` cell after each exported definition, then execute the notebook in a Jupyter
+     kernel that runs this interpreter (outputs are never committed), skipping the cells `nbdev_test` skips
+     (the `tst_flags` of settings.ini, `#| eval: false`): every plot, player and API entry is made here;
+  2. process it with the rest of nbdev's docs processors, the ones `nbdev_proc_nbs` runs (`#| hide` and
+     `#| export` cells removed, title and summary from `# Title` / `> summary`, backticked names linked), and
+     save it to `_proc/` (a cache keyed on the notebook, the package and the code that ran it, so an
+     interrupted or repeated build resumes where it stopped);
 then render every page with nbconvert's JupyterLab template and a sidebar listing all pages, with relative
 links, so the site works from file:// and from `python -m http.server`. A notebook that fails still gets
 its page, with the error shown; the build goes on and exits 1 at the end, naming it.
@@ -54,7 +55,7 @@ def cache_key(nb:Path, root:Path, lib_path:Path) -> str:
     h = hashlib.sha256()
     for p in [nb, root/'settings.ini', *sorted(lib_path.rglob('*.py'))]:
         if p.exists(): h.update(str(p.relative_to(root)).encode()); h.update(p.read_bytes())
-    for f in (skip_reason, _kernel_env, execute, nbdev_process, build_notebook): h.update(inspect.getsource(f).encode())
+    for f in (skip_reason, _kernel_env, add_show_doc_cells, execute, _restore_has_sd, nbdev_process, build_notebook): h.update(inspect.getsource(f).encode())
     return h.hexdigest()
 
 def skip_reason(cell, flags:set[str]) -> str|None:
@@ -85,63 +86,71 @@ def _kernel_env(root:Path) -> dict:
                MPLBACKEND='module://matplotlib_inline.backend_inline', PYDEVD_DISABLE_FILE_VALIDATION='1')
     return env
 
+def first_line(src:str) -> str:
+    "A cell's first line of code (directives skipped), to name it in messages."
+    lines = [l for l in src.splitlines() if l.strip() and not l.lstrip().startswith('#|')]
+    return (lines[0].strip()[:70] if lines else '')
+
+def add_show_doc_cells(nb) -> int:
+    """nbdev's `add_show_docs` on the notebook before it runs: a `show_doc(sym)` cell after each exported definition.
+
+    `nbdev_proc_nbs` instead re-runs the exported and import cells in-process to call `show_doc`; running the calls in
+    the kernel, in order, gives the same signatures and docstrings, costs no second import of the package, and does
+    not stop at a cell that mixes imports with code that needs earlier cells."""
+    import nbformat
+    from execnb.nbio import dict2nb
+    from nbdev.process import NBProcessor
+    from nbdev.processors import add_show_docs
+    xnb = dict2nb(json.loads(nbformat.writes(nb)))
+    NBProcessor(nb=xnb, procs=[add_show_docs], rm_directives=False).process()
+    old, cells = iter(nb.cells), []
+    for c in xnb.cells:
+        if getattr(c, 'has_sd', False): cells.append(nbformat.v4.new_code_cell(c.source, metadata={'docs_show_doc': True}))
+        else: cells.append(next(old))
+    n = len(cells) - len(nb.cells)
+    if n: cells.insert(0, nbformat.v4.new_code_cell('#| hide\nfrom nbdev.showdoc import show_doc'))
+    nb.cells = cells
+    return n
+
 def execute(nb, nb_dir:Path, root:Path, flags:set[str], timeout:int) -> list[dict]:
     "Run `nb` (nbformat) in place in a fresh kernel from `nb_dir`; returns the errors raised, one dict per cell."
     from nbclient import NotebookClient
+    why = None
     for cell in nb.cells:
-        why = skip_reason(cell, flags)
+        # a show_doc cell is skipped with the definition it documents
+        why = why if cell.metadata.get('docs_show_doc') else skip_reason(cell, flags)
         if why:
             cell.metadata.setdefault('tags', []).append(EXEC_TAG)
-            cell.metadata['docs_skipped'] = why
+            if not cell.metadata.get('docs_show_doc'): cell.metadata['docs_skipped'] = why
     client = NotebookClient(nb, timeout=timeout, allow_errors=True, kernel_name='python3',
                             km=_kernel_manager(root, nb_dir), resources={'metadata': {'path': str(nb_dir)}})
     client.execute(env=_kernel_env(root), cwd=str(nb_dir))
     errs = []
-    for i, cell in enumerate(nb.cells):
+    for cell in nb.cells:
         if EXEC_TAG in cell.metadata.get('tags', []): cell.metadata['tags'].remove(EXEC_TAG)
         if not cell.metadata.get('tags'): cell.metadata.pop('tags', None)
         for o in cell.get('outputs', []):
-            if o.get('output_type') == 'error': errs.append(dict(cell=i, ename=o.ename, evalue=o.evalue))
+            if o.get('output_type') == 'error': errs.append(dict(cell=first_line(cell.source), ename=o.ename, evalue=o.evalue))
     return errs
 
-_EXPORTING = {'export', 'exports', 'exporti', 'exec_doc'}
+def _restore_has_sd(cell):
+    "Mark the show_doc cells we added as nbdev's own (`mv_exports` moves `#| exports` code below them)."
+    if cell.get('metadata', {}).get('docs_show_doc'): cell.has_sd = True
 
-def nbdev_process(path:Path, nb_dir:Path) -> tuple[str|None, list[str]]:
-    """Apply nbdev's docs processors to the notebook at `path` in place. Returns (failure, warnings).
-
-    nbdev's `exec_show_docs` re-runs the exported cells and every cell with an import, in-process, to call
-    `show_doc`. Unlike nbdev we keep the kernel's outputs of those cells, and a cell that mixes imports with code
-    needing earlier cells (nbdev's FAQ says: don't) is a warning rather than the end of the page. If an exported
-    cell itself fails, the page is processed without `show_doc` output and says why."""
+def nbdev_process(path:Path, nb_dir:Path) -> str|None:
+    "Apply nbdev's docs processors (all but `exec_show_docs`, whose work the kernel did) to the notebook at `path`."
     from execnb.nbio import read_nb, write_nb
     from nbdev.processors import FilterDefaults, exec_show_docs
     from fastcore.xtras import working_directory
-    warns = []
-    class _ShowDocs(exec_show_docs):
-        def __call__(self, cell):
-            saved = cell.get('outputs')
-            try: super().__call__(cell)
-            except Exception as e:
-                if _EXPORTING & set(getattr(cell, 'directives_', {}) or {}): raise
-                self.k.exc = None
-                warns.append(f"cell {cell.idx_} mixes imports with code that needs earlier cells (nbdev_docs would stop"
-                             f" here; put the imports in a cell of their own): {e.__cause__!r}")
-            if saved is not None and not getattr(cell, 'has_sd', False): cell.outputs = saved
     class _Docs(FilterDefaults):
-        def procs(self): return [_ShowDocs if p is exec_show_docs else p for p in super().procs()]
-    class _NoShowDocs(FilterDefaults):
-        def procs(self): return [p for p in super().procs() if p is not exec_show_docs]
-    problem = None
+        def procs(self): return [_restore_has_sd] + [p for p in super().procs() if p is not exec_show_docs]
+    nb = read_nb(path)
     with working_directory(nb_dir):
-        for filt in (_Docs(), _NoShowDocs()):
-            nb = read_nb(path)
-            try: filt(nb); break
-            except Exception as e:
-                problem = f"nbdev processing failed, so this page has no show_doc output: {e}\n{e.__cause__!r}"
+        try: _Docs()(nb)
+        except Exception as e: return f"nbdev could not process this notebook, so it is shown as it ran: {e!r}"
     state = nb.metadata.get('widgets', {}).get('application/vnd.jupyter.widget-state+json', {}).get('state')
     if not state: nb.metadata.pop('widgets', None)
     write_nb(nb, path)
-    return problem, warns
 
 def cached(job:dict) -> dict|None:
     "The build record of `job['dst']` if it was built from exactly this notebook, package and build code."
@@ -152,10 +161,12 @@ def cached(job:dict) -> dict|None:
 def build_notebook(job:dict) -> dict:
     "Execute + process one notebook into `job['dst']` (atomically)."
     import nbformat
+    from fastcore.xtras import working_directory
     src, dst, root = Path(job['src']), Path(job['dst']), Path(job['root'])
     t0 = time.time()
     nb = nbformat.read(src, as_version=4)
     os.environ['IN_TEST'] = '1'  # as nbdev_proc_nbs does while processing
+    with working_directory(src.parent): add_show_doc_cells(nb)
     try: errors, problem = execute(nb, src.parent, root, set(job['flags']), job['timeout']), None
     except Exception as e:  # the kernel died or a cell timed out: keep what ran, show why
         errors, problem = [], f"execution stopped: {type(e).__name__}: {e}"
@@ -163,9 +174,10 @@ def build_notebook(job:dict) -> dict:
     tmpdir.mkdir(parents=True, exist_ok=True)
     tmp = tmpdir/dst.name
     nbformat.write(nb, tmp)
-    p2, warns = nbdev_process(tmp, src.parent)
-    problems = [p for p in (problem, p2) if p]
-    meta = dict(key=job['key'], errors=errors, problems=problems, warnings=warns, seconds=round(time.time()-t0, 1),
+    t1 = time.time()
+    problems = [p for p in (problem, nbdev_process(tmp, src.parent)) if p]
+    meta = dict(key=job['key'], errors=errors, problems=problems, seconds=round(time.time()-t0, 1),
+                exec_seconds=round(t1-t0, 1), nbdev_seconds=round(time.time()-t1, 1),
                 skipped=sum('docs_skipped' in c.metadata for c in nb.cells))
     d = json.loads(tmp.read_text(encoding='utf-8'))
     d['metadata']['docs_build'] = meta
@@ -216,9 +228,9 @@ def apply_cell_options(nb) -> None:
         if cell.cell_type == 'raw': continue  # frontmatter: shown as the page header
         if cell.cell_type != 'code': keep.append(cell); continue
         lines, opts = cell.source.splitlines(), {}
-        while lines and _re_quarto_dir.match(lines[0]):
-            k, v = _re_quarto_dir.match(lines.pop(0)).groups()
-            opts[k] = v.strip('"\'')
+        while lines and re.match(r'^\s*#\|', lines[0]):  # directives are never shown
+            m = _re_quarto_dir.match(lines.pop(0))
+            if m: opts[m.group(1)] = m.group(2).strip('"\'')
         cell.source = '\n'.join(lines).strip('\n')
         tags = cell.metadata.setdefault('tags', [])
         if opts.get('include') == 'false': continue
@@ -238,10 +250,20 @@ def have_mathml() -> bool:
     except ImportError: return False
     return True
 
+def heading_id(text_html:str) -> str:
+    "Pandoc's automatic identifier: text without markup, lower case, spaces to `-`, only alphanumerics and `_-.` kept."
+    t = html.unescape(re.sub(r'<[^>]+>', '', text_html)).strip().lower()
+    t = re.sub(r'\s+', '-', re.sub(r'[^\w\s.-]', '', t))
+    return re.sub(r'^[\W\d_]+', '', t) or 'section'
+
 def docs_renderer(mathml:bool):
     "nbconvert's markdown renderer, with math as MathML and with inline HTML other than images left as written."
     from nbconvert.filters.markdown_mistune import IPythonRenderer
     class DocsRenderer(IPythonRenderer):
+        def heading(self, text, level, **attrs):  # ids as Quarto makes them, which nbdev's doc links point to
+            hid = heading_id(text)
+            return (f'<h{level} id="{hid}">{text}<a class="anchor-link" href="#{hid}">{self.anchor_link_text}</a>'
+                    f'</h{level}>\n')
         def inline_html(self, html):  # embedding images re-parses each tag alone, which would empty `<a ...>text</a>`
             return super().inline_html(html) if html.lstrip().lower().startswith('<img') else html
         def _mml(self, body, display):
@@ -335,15 +357,22 @@ def _rel(target:str, page:str) -> str:
     return os.path.relpath(target, os.path.dirname(page) or '.').replace(os.sep, '/')
 
 def fix_links(body:str, page:str, nb_pages:dict[str,str], site_url:str) -> str:
-    "Links to notebooks and to the published site (nbdev's backtick links) become relative links into this site."
+    """Links to notebooks and to the published site (nbdev's backtick links) become relative links into this site;
+    in a partial build, links to pages it did not build keep pointing to the published site."""
+    built = set(nb_pages.values())
     def sub(m):
         attr, url = m.group(1), html.unescape(m.group(2))
         path, frag = (url.split('#', 1) + [''])[:2]
-        if site_url and path.startswith(site_url): path = path[len(site_url):].lstrip('/') or 'index.html'
+        if site_url and path.startswith(site_url):
+            path = path[len(site_url):].lstrip('/') or 'index.html'
+            if path not in built: return m.group(0)
         elif re.match(r'^[a-z][\w+.-]*:|^/|^$', path): return m.group(0)
         else:
             path = os.path.normpath(os.path.join(os.path.dirname(page), path)).replace(os.sep, '/')
-            path = nb_pages.get(path, path)
+            if path.endswith('.ipynb'):
+                from nbdev.doclinks import _nbpath2html
+                path = nb_pages.get(path) or _nbpath2html(Path(path)).as_posix()
+                if path not in built and site_url: return f'{attr}="{html.escape(site_url + path + (f"#{frag}" if frag else ""))}"'
         new = _rel(path, page) + (f'#{frag}' if frag else '')
         return f'{attr}="{html.escape(new)}"'
     return re.sub(r'\b(href)="([^"]*)"', sub, body)
@@ -373,7 +402,7 @@ def render_site(proc_pages:list[tuple[Path,Path]], nbs_path:Path, out:Path, cfg,
         nb.metadata.pop('widgets', None) if 'widgets' in nb.metadata and not nb.metadata.widgets.get(
             'application/vnd.jupyter.widget-state+json', {}).get('state') else None
         nb.metadata['title'] = f"{p['title']} – {cfg.title}" if p['page'] != 'index.html' else cfg.title
-        problems = list(p['meta'].get('problems', [])) + [f"cell {e['cell']}: {e['ename']}: {e['evalue']}" for e in p['meta'].get('errors', [])]
+        problems = list(p['meta'].get('problems', [])) + [f"cell `{e['cell']}`: {e['ename']}: {e['evalue']}" for e in p['meta'].get('errors', [])]
         docs = dict(root='../' * p['page'].count('/'), site_title=cfg.title, title=p['title'],
                     description=p['description'], source=f"nbs/{p['rel']}", mathml=mathml, problems=problems,
                     footer=f"{cfg.title}: built from nbs/{p['rel']} by tools/build_docs.py",
@@ -423,9 +452,8 @@ def main(argv=None) -> int:
             state = 'cached' if r.get('cached') else f"{r.get('seconds', '?')} s"
             print(f"  {'FAIL' if bad else 'ok  '} {Path(r['src']).relative_to(nbs_path.resolve() if Path(r['src']).is_absolute() else nbs_path)}"
                   f" ({state}{', %d cells skipped' % r['skipped'] if r.get('skipped') else ''})", flush=True)
-            for e in r.get('errors', []): print(f"       cell {e['cell']}: {e['ename']}: {e['evalue']}", flush=True)
+            for e in r.get('errors', []): print(f"       cell `{e['cell']}`: {e['ename']}: {e['evalue']}", flush=True)
             for p in r.get('problems', []): print('       ' + p.strip().replace('\n', '\n       '), flush=True)
-            for w in r.get('warnings', []): print('       warning: ' + w, flush=True)
             if bad: failed.append(r['src'])
     done = [(Path(j['src']), Path(j['dst'])) for j in jobs if Path(j['dst']).exists()]
     mathml = not a.no_mathml and have_mathml()
