@@ -64,7 +64,7 @@ PAGE = r"""<!doctype html>
 const cfg = JSON.parse(document.getElementById('config').textContent), $ = id => document.getElementById(id);
 $('duration').max = cfg.max_duration; $('duration').value = cfg.duration;
 $('steps').max = cfg.max_steps; $('steps').value = cfg.steps; $('guidance').value = cfg.guidance_scale;
-$('model-info').textContent = cfg.model;
+$('model-info').textContent = cfg.model ? `Model: ${cfg.model}` : '';
 const show = () => { $('duration-value').textContent = (+$('duration').value).toFixed(1); $('steps-value').textContent = $('steps').value; };
 document.addEventListener('input', show); show();
 let current = null;

@@ -4,7 +4,8 @@ Starts the console script on a tiny random model folder (hub layout) on a free p
 page in headless Chromium (Debian's /usr/bin/chromium through Playwright; never `playwright install`): type a
 prompt, set the duration, click Generate, wait until the <audio> player has loaded the clip's metadata and check
 its duration; an empty prompt shows the server's message. A screenshot is saved to pytest's temporary folder (or
-to $WEB_DEMO_OUT). The server is stopped with SIGTERM and must remove its temporary audio folder.
+to $WEB_DEMO_OUT). The server is stopped with SIGTERM and must remove its temporary audio folder. The server runs
+with OMP_NUM_THREADS=1 (a tiny model is overhead-bound; two OpenMP threads on a busy 2-core machine are far slower).
 """
 import os, queue, re, signal, socket, subprocess, sys, threading, time, urllib.request
 from pathlib import Path
@@ -33,7 +34,8 @@ class Server:
     "`tangoflux-demo` in a subprocess; its stdout lines are collected by a thread."
     def __init__(self, model, port):
         self.proc = subprocess.Popen([DEMO, '--model', str(model), '--port', str(port), '--device', 'cpu', '--quiet'],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     env={**os.environ, 'OMP_NUM_THREADS': '1'})  # tiny model: one thread is faster
         self.lines = queue.Queue(); self.log = []
         threading.Thread(target=lambda: [self.lines.put(l) for l in self.proc.stdout], daemon=True).start()
 
