@@ -165,6 +165,7 @@ def test_build_rules_on_a_scratch_project(tmp_path):
         '#| hide\nprint("hidden " + "cell")',
         '1/0',
         'print("after " + "the error")'), nbs/'01_demo.ipynb')
+    (nbs/'02_broken.ipynb').write_text('{"cells": [', encoding='utf-8')  # a bad file: reported, the rest goes on
     r = subprocess.run([sys.executable, str(tmp_path/'tools'/'build_docs.py'), '--out', str(tmp_path/'site')],
                        capture_output=True, text=True, timeout=300, cwd=tmp_path)
     out = r.stdout + r.stderr
@@ -180,5 +181,7 @@ def test_build_rules_on_a_scratch_project(tmp_path):
     try: import latex2mathml
     except ImportError: pass
     else: assert '<math' in page
+    broken = (tmp_path/'site'/'broken.html').read_text(encoding='utf-8')
+    assert 'did not run cleanly' in broken and 'JSON' in broken and '02_broken.ipynb' in out
     home = (tmp_path/'site'/'index.html').read_text(encoding='utf-8')
     assert 'home 42' in home and 'href="demo.html"' in home and 'Demo page' in home

@@ -68,7 +68,7 @@ def skip_reason(cell, flags:set[str]) -> str|None:
     hit = sorted(flags & d.keys())
     return hit[0] if hit else None
 
-def _kernel_manager(root:Path, nb_dir:Path):
+def _kernel_manager():
     "A kernel running this very interpreter (not whatever `python` a kernelspec names), with the repo importable."
     from jupyter_client import KernelManager
     from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
@@ -123,7 +123,7 @@ def execute(nb, nb_dir:Path, root:Path, flags:set[str], timeout:int) -> list[dic
             cell.metadata.setdefault('tags', []).append(EXEC_TAG)
             if not cell.metadata.get('docs_show_doc'): cell.metadata['docs_skipped'] = why
     client = NotebookClient(nb, timeout=timeout, allow_errors=True, kernel_name='python3',
-                            km=_kernel_manager(root, nb_dir), resources={'metadata': {'path': str(nb_dir)}})
+                            km=_kernel_manager(), resources={'metadata': {'path': str(nb_dir)}})
     client.execute(env=_kernel_env(root), cwd=str(nb_dir))
     errs = []
     for cell in nb.cells:
@@ -165,7 +165,6 @@ def build_notebook(job:dict) -> dict:
     src, dst, root = Path(job['src']), Path(job['dst']), Path(job['root'])
     t0 = time.time()
     nb = nbformat.read(src, as_version=4)
-    os.environ['IN_TEST'] = '1'  # as nbdev_proc_nbs does while processing
     with working_directory(src.parent): add_show_doc_cells(nb)
     try: errors, problem = execute(nb, src.parent, root, set(job['flags']), job['timeout']), None
     except Exception as e:  # the kernel died or a cell timed out: keep what ran, show why
@@ -198,12 +197,22 @@ def run_worker(job:dict, wall:int) -> dict:
             if rf.exists(): return json.loads(rf.read_text())
             why = f"the build process exited with {p.returncode}:\n{(p.stderr or '')[-3000:]}"
         except subprocess.TimeoutExpired: why = f"the notebook took over {wall} s (--notebook-timeout) and was stopped"
-    return dict(src=job['src'], errors=[], problems=[why], cached=False)
+    return placeholder(job, why)
+
+def placeholder(job:dict, why:str) -> dict:
+    "A page for a notebook that could not be built at all (it says why); the next build tries again."
+    import nbformat
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_raw_cell(f"---\ntitle: {json.dumps(Path(job['src']).stem)}\n---")]
+    nb.metadata['docs_build'] = meta = dict(key=None, errors=[], problems=[why])
+    Path(job['dst']).parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, job['dst'])
+    return dict(meta, src=job['src'], cached=False)
 
 def _worker_main(job_file:str, result_file:str) -> int:
     job = json.loads(Path(job_file).read_text())
     try: res = build_notebook(job)
-    except Exception: res = dict(src=job['src'], errors=[], problems=[traceback.format_exc()], cached=False)
+    except Exception: res = placeholder(job, traceback.format_exc())
     Path(result_file).write_text(json.dumps(res))
     return 0
 
@@ -399,8 +408,6 @@ def render_site(proc_pages:list[tuple[Path,Path]], nbs_path:Path, out:Path, cfg,
     for p in pages:
         nb = nbformat.read(p['proc'], as_version=4)
         apply_cell_options(nb)
-        nb.metadata.pop('widgets', None) if 'widgets' in nb.metadata and not nb.metadata.widgets.get(
-            'application/vnd.jupyter.widget-state+json', {}).get('state') else None
         nb.metadata['title'] = f"{p['title']} – {cfg.title}" if p['page'] != 'index.html' else cfg.title
         problems = list(p['meta'].get('problems', [])) + [f"cell `{e['cell']}`: {e['ename']}: {e['evalue']}" for e in p['meta'].get('errors', [])]
         docs = dict(root='../' * p['page'].count('/'), site_title=cfg.title, title=p['title'],
@@ -415,6 +422,24 @@ def render_site(proc_pages:list[tuple[Path,Path]], nbs_path:Path, out:Path, cfg,
         os.replace(tmp, dest)
         written.append(p['page'])
     return written
+
+MARKER = '.build_docs'  # in every site this script writes, so it only ever replaces its own folders
+
+def write_site(proc_pages, nbs_path:Path, out:Path, cfg, mathml:bool) -> list[str]:
+    "Render into a fresh folder beside `out`, then swap it in: `out` is always a whole site, never half of one."
+    if out.exists() and any(out.iterdir()) and not (out/MARKER).exists():
+        raise SystemExit(f"build_docs: {out} is not empty and was not written by build_docs; choose a new folder with --out")
+    tmp = out.with_name(f'.{out.name}.tmp-{os.getpid()}')
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        pages = render_site(proc_pages, nbs_path, tmp, cfg, mathml)
+        (tmp/MARKER).write_text('written by tools/build_docs.py; the next build replaces this whole folder\n')
+        old = out.with_name(f'.{out.name}.old-{os.getpid()}')
+        if out.exists(): out.rename(old)
+        tmp.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    finally: shutil.rmtree(tmp, ignore_errors=True)
+    return pages
 
 # ---------------------------------------------------------------- command line
 
@@ -450,14 +475,14 @@ def main(argv=None) -> int:
         for r in pool.map(lambda j: cached(j) or run_worker(j, a.notebook_timeout), jobs):
             bad = r.get('errors') or r.get('problems')
             state = 'cached' if r.get('cached') else f"{r.get('seconds', '?')} s"
-            print(f"  {'FAIL' if bad else 'ok  '} {Path(r['src']).relative_to(nbs_path.resolve() if Path(r['src']).is_absolute() else nbs_path)}"
+            print(f"  {'FAIL' if bad else 'ok  '} {Path(r['src']).relative_to(nbs_path)}"
                   f" ({state}{', %d cells skipped' % r['skipped'] if r.get('skipped') else ''})", flush=True)
             for e in r.get('errors', []): print(f"       cell `{e['cell']}`: {e['ename']}: {e['evalue']}", flush=True)
             for p in r.get('problems', []): print('       ' + p.strip().replace('\n', '\n       '), flush=True)
             if bad: failed.append(r['src'])
     done = [(Path(j['src']), Path(j['dst'])) for j in jobs if Path(j['dst']).exists()]
     mathml = not a.no_mathml and have_mathml()
-    pages = render_site(done, nbs_path, out, cfg, mathml)
+    pages = write_site(done, nbs_path, out, cfg, mathml)
     print(f"build_docs: wrote {len(pages)} page(s) to {out} in {time.time()-t0:.0f} s"
           f"{'' if mathml else ' (math left to MathJax: pip install latex2mathml to render it offline)'}")
     if failed:
