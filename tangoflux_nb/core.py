@@ -126,6 +126,7 @@ class TrainingConfig:
                                             # (the VAE's latent of silence, what the original's zero padding encodes to)
     report_to: str = 'none'                 # accelerate trackers: 'none', 'tensorboard', 'wandb', 'all'
     dataloader_num_workers: int = 0
+    checkpoints_total_limit: int|None = None # keep only the newest N step_* checkpoints (None: all, as the original)
 
 @dataclass
 class ModelConfig:
