@@ -33,13 +33,13 @@ def demo_recipe(scale:str='full') -> dict:
                  text_attention_mask=True)
     training = dict(per_device_batch_size=16 if full else 4, learning_rate=5e-4, gradient_accumulation_steps=1,
                     num_train_epochs=10_000, num_warmup_steps=100 if full else 1, max_audio_duration=10,
-                    max_train_steps=2500 if full else 3, seed=0, train_duration_embedder=True, fix_lr_schedule=True,
+                    max_train_steps=2400 if full else 3, seed=0, train_duration_embedder=True, fix_lr_schedule=True,
                     text_encoder_eval=True, latent_fill='silence', mixed_precision='bf16' if full else 'no',
                     checkpointing_steps='250' if full else '1000', checkpoints_total_limit=2, log_every=25 if full else 1)
     return dict(scale=scale, threads=2, max_mb=30. if full else None,
                 data=dict(n=2200 if full else 10, heldout=200 if full else 3, seed=0, sr=sr,
                           splits='train=0.9,val=0.05,test=0.05' if full else 'train=0.6,val=0.2,test=0.2'),
-                vae=dict(config=vae, steps=700 if full else 2, batch_size=8 if full else 2, crop_seconds=1.0 if full else 0.25,
+                vae=dict(config=vae, steps=600 if full else 2, batch_size=8 if full else 2, crop_seconds=1.0 if full else 0.25,
                          lr=1e-3, kl_weight=1e-4, max_clips=600 if full else 10, seed=0),
                 model=model, training=training,
                 eval=dict(split='heldout', n=200 if full else 2, steps=25 if full else 2, guidance_scale=4.5, seed=0))

@@ -354,7 +354,7 @@ def _loop(cfg, acc, model, vae, train_dl, val_dl, opt, sched, plan, st, log, sum
         save_checkpoint(acc, out/name, {k: st[k] for k in ('step', 'epoch', 'batch', 'best_val', 'seed', 'plan')})
         if acc.is_main_process and tc.checkpoints_total_limit and name.startswith('step_'): prune_checkpoints(out, tc.checkpoints_total_limit)
         _flush(acc, out, log, summary)
-    stopped = False
+    stopped, t0, c0 = False, time.time(), time.process_time()
     while st['epoch'] < plan['epochs'] and st['step'] < plan['max_train_steps'] and not stopped:
         model.train()
         if tc.text_encoder_eval: acc.unwrap_model(model).text_encoder.eval()
@@ -374,7 +374,8 @@ def _loop(cfg, acc, model, vae, train_dl, val_dl, opt, sched, plan, st, log, sum
             micro, losses = 0, []
             bar.update(1); bar.set_postfix(loss=f'{lval:.4f}', lr=f'{lr:.2e}')
             if st['step'] % tc.log_every == 0 or st['step'] == 1:
-                log.append({'step': st['step'], 'epoch': st['epoch'], 'loss': lval, 'lr': lr})
+                log.append({'step': st['step'], 'epoch': st['epoch'], 'loss': lval, 'lr': lr,
+                            'session_s': round(time.time() - t0, 3), 'session_cpu_s': round(time.process_time() - c0, 3)})
                 if acc.log_with: acc.log({'train_loss': lval, 'lr': lr}, step=st['step'])
             if ckpt_mode.isdigit() and st['step'] % int(ckpt_mode) == 0: ckpt(f"step_{st['step']}")
             if st['step'] >= plan['max_train_steps']: break
