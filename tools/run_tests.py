@@ -45,7 +45,10 @@ def notebook_tests():
     from nbdev.config import get_config
     from nbdev.doclinks import nbglob
     files = sorted(Path(f).name for f in nbglob(ROOT/get_config().nbs_path) if not Path(f).name.startswith('_'))
-    r = run([BIN/'nbdev_test', '--timing', '--n_workers', str(min(os.cpu_count() or 1, 2))])
+    # notebooks run two at a time; one BLAS/OpenMP thread each avoids oversubscribing the cores (tiny models
+    # run many times slower with two threads per process on a busy 2-core machine)
+    env = {**os.environ, 'OMP_NUM_THREADS': os.environ.get('OMP_NUM_THREADS', '1')}
+    r = run([BIN/'nbdev_test', '--timing', '--n_workers', str(min(os.cpu_count() or 1, 2))], env=env)
     failed = set()
     m = re.search(r"nbdev Tests Failed On The Following Notebooks:\n=+\n(.*)", r.stderr, re.S)
     if m: failed = {l.strip() for l in m.group(1).splitlines() if l.strip()}
