@@ -87,6 +87,12 @@ def table(rows:list, env:dict, cmd:str) -> str:
         out.append(f"| {r['size']} | {r['dtype']} | {r['audio_s']:g} ({'needed' if r['needed'] else 'full'}) | {r['frames']} | "
                    f"{r['steps']} | {r['first_step_s']} | {r['per_step_s']} | {r['decode_s']} | {r['total_s']} | {r['rtf']} | "
                    f"{r['est_50_steps_s']} | {r['peak_mem_gib']} | {r['load_before']}/{r['load_after']} |")
+    loads = [r['load_before'] for r in rows if 'load_before' in r]
+    if loads and max(loads) > env['cores']:
+        out += ['', f"The 1-minute load average was {min(loads):g}-{max(loads):g} on {env['cores']} cores during these runs: other jobs "
+                "shared the CPU, so these times are pessimistic (upper bounds for this machine). The released size ran "
+                f"{', '.join(sorted({str(r['steps']) for r in rows if r.get('size') == 'released'}))} sampling step(s) "
+                "to bound CPU time; 'est. 50 steps' extrapolates from the measured per-step time."]
     return '\n'.join(out) + '\n'
 
 def main(argv=None):
@@ -98,8 +104,12 @@ def main(argv=None):
     p.add_argument('--device', default=None)
     p.add_argument('--out', default=str(ROOT/'bench'/'results'))
     p.add_argument('--one', default=None, help=argparse.SUPPRESS)
+    p.add_argument('--render', default=None, help='re-write the markdown table from an inference.json (no measuring)')
     a = p.parse_args(argv)
     if a.one: print('RESULT ' + json.dumps(one(json.loads(a.one)))); return
+    if a.render:
+        d = json.loads(Path(a.render).read_text())
+        Path(a.render).with_suffix('.md').write_text(table(d['rows'], d['env'], d['command'])); return
     import torch
     dtypes = [d for d in a.dtypes.split(',') if d != 'bf16' or bf16_ok(a.device)]
     specs = []
