@@ -81,6 +81,7 @@ def main(argv=None):
                             '--workers', *map(str, a.workers), '--rows-json', str(child)],
                            env={**os.environ, 'OMP_NUM_THREADS': '1'}, check=True)
             rows += [{**r, 'setting': r['setting'] + ', OMP_NUM_THREADS=1'} for r in json.loads(child.read_text())]
+        write(a, argv, rows)
         from tangoflux_nb.vae_training import demo_vae_config
         n = min(a.n_latent, a.n)
         vaes = [('tiny Oobleck (oobleck-tiny, 44.1 kHz, 64 ch)', lambda: load_vae('oobleck-tiny', device='cpu'), n),
@@ -93,10 +94,14 @@ def main(argv=None):
             sub = [{'key': it['id'], 'location': str(data/'original-audio'/f'{k:06d}.wav'), 'duration': a.seconds}
                    for k, it in enumerate(items[:n])]
             with torch.inference_mode():
-                r = row('latent cache', f'{name}, {params/1e6:.2f}M params, 30 s padding, batch 2', n, n*a.seconds,
-                        *timed(lambda k: build_latent_cache(sub, vae, tmp/f'cache_{len(rows)}', batch_size=2, progress=False)))
-            rows.append(r)
+                r = row('latent cache', f'{name}, {params/1e6:.2f}M params, 30 s padding, batch 1', n, n*a.seconds,
+                        *timed(lambda k: build_latent_cache(sub, vae, tmp/f'cache_{len(rows)}', batch_size=1, progress=False)))
+            rows.append(r); write(a, argv, rows)
     finally: shutil.rmtree(tmp, ignore_errors=True)
+    write(a, argv, rows)
+
+def write(a, argv, rows):
+    "bench/results/data.json and data.md (rewritten after every latent row, so a killed run keeps what it measured)."
     info = {'command': 'python bench/data.py ' + ' '.join(argv if argv is not None else sys.argv[1:]),
             'cpu': platform.processor() or platform.machine(), 'cores': os.cpu_count(), 'torch_threads': torch.get_num_threads(),
             'torch': torch.__version__, 'clip_seconds': a.seconds, 'rows': rows}
@@ -108,6 +113,6 @@ def main(argv=None):
     lines += [f"| {r['stage']} | {r['setting']} | {r['clips']} | {r['wall_s']} | {r['clips_per_s']} | {r['x_real_time']} | "
               f"{r['load_before']} / {r['load_after']} |" for r in rows]
     (out/'data.md').write_text('\n'.join(lines) + '\n')
-    print('\n'.join(lines))
+    print('\n'.join(lines), flush=True)
 
 if __name__ == '__main__': main()
