@@ -15,8 +15,8 @@ from .vae import OobleckVAE, frames_for_seconds
 from .vae_training import demo_vae_config, ClipBank, train_vae, evaluate_reconstruction
 
 # %% auto #0
-__all__ = ['demo_recipe', 'demo_config', 'make_data', 'split_items', 'make_vae', 'make_latents', 'train_transformer',
-           'export_demo', 'evaluate_demo', 'write_adherence_table', 'build_demo', 'main']
+__all__ = ['demo_recipe', 'demo_config', 'make_data', 'split_items', 'vae_adherence', 'make_vae', 'make_latents',
+           'train_transformer', 'export_demo', 'evaluate_demo', 'write_adherence_table', 'build_demo', 'main']
 
 # %% ../nbs/09a_demo_model.ipynb #d16a7858
 def demo_recipe(scale:str='full') -> dict:
@@ -75,16 +75,36 @@ def split_items(data:Path, split:str) -> list[dict]:
     return [it | {'audio': str(data/it['audio'])} for it in info['items'] if it['split'] == split]
 
 # %% ../nbs/09a_demo_model.ipynb #5a19e9cf
+@torch.no_grad()
+def vae_adherence(vae:OobleckVAE, items:list[dict]) -> dict:
+    "SynthCaps adherence of `vae`'s reconstructions (posterior mean) of the clips of `items` (dataset_info items)."
+    from tangoflux_nb.audio import load_audio
+    from tangoflux_nb.synthcaps import adherence_report
+    waves = []
+    for it in items:
+        w = load_audio(it['audio'], sr=vae.sample_rate)[0]
+        n = max(vae.hop, w.shape[-1] // vae.hop * vae.hop)
+        y = vae.decode(vae.encode(torch.nn.functional.pad(w, (0, max(0, n - w.shape[-1])))[None, :, :n]).mean)[0]
+        waves.append(torch.nn.functional.pad(y.float(), (0, max(0, w.shape[-1] - y.shape[-1])))[:, :w.shape[-1]])
+    return adherence_report(items, waves, sr=vae.sample_rate)
+
+# %% ../nbs/09a_demo_model.ipynb #b66f779c
 def make_vae(recipe:dict, data:Path, work:Path, progress:bool=True) -> OobleckVAE:
-    "Train (or resume, or reuse) the demo VAE; writes vae_eval.json with SI-SDR and MR-STFT on the validation clips."
+    "Train (or resume, or reuse) the demo VAE; vae_eval.json: SI-SDR, MR-STFT and adherence on the validation clips."
     v, out = recipe['vae'], work/'vae'
+    if (out/'vae_eval.json').exists() and 'adherence' not in json.loads((out/'vae_eval.json').read_text()):
+        res = json.loads((out/'vae_eval.json').read_text())     # written by an older version: add the adherence
+        res['adherence'] = vae_adherence(OobleckVAE.from_pretrained(out, device='cpu'), split_items(data, 'val'))
+        with atomic_path(out/'vae_eval.json') as tmp: tmp.write_text(json.dumps(res, indent=1))
     if not (out/'vae_eval.json').exists():
         train_files = [it['audio'] for it in split_items(data, 'train')]
         train_files = random.Random(v['seed']).sample(train_files, min(v['max_clips'], len(train_files)))
         torch.manual_seed(v['seed']); vae = OobleckVAE(v['config'])
         train_vae(vae, ClipBank(train_files, vae.sample_rate, verbose=False), out, steps=v['steps'], batch_size=v['batch_size'],
                   crop_seconds=v['crop_seconds'], lr=v['lr'], kl_weight=v['kl_weight'], seed=v['seed'], progress=progress)
-        res = evaluate_reconstruction(vae, ClipBank([it['audio'] for it in split_items(data, 'val')], vae.sample_rate, verbose=False))
+        val = split_items(data, 'val')
+        res = evaluate_reconstruction(vae, ClipBank([it['audio'] for it in val], vae.sample_rate, verbose=False))
+        res['adherence'] = vae_adherence(vae, val)
         with atomic_path(out/'vae_eval.json') as tmp: tmp.write_text(json.dumps(res, indent=1))
     return OobleckVAE.from_pretrained(out, device='cpu')
 

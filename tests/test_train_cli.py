@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest, yaml
 
 BIN = Path(sys.executable).parent
-ENV = {**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONWARNINGS': 'ignore'}
+ENV = {**os.environ, 'OMP_NUM_THREADS': '1', 'OMP_WAIT_POLICY': 'PASSIVE', 'PYTHONWARNINGS': 'ignore'}
 
 def run(*cmd): return subprocess.run([*map(str, cmd)], env=ENV, capture_output=True, text=True, timeout=600)
 

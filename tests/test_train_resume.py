@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 
 BIN = Path(sys.executable).parent
-ENV = {**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONWARNINGS': 'ignore'}
+ENV = {**os.environ, 'OMP_NUM_THREADS': '1', 'OMP_WAIT_POLICY': 'PASSIVE', 'PYTHONWARNINGS': 'ignore'}
 
 def jsonl(path): return [json.loads(l) for l in Path(path).read_text().splitlines() if l.strip()]
 def train(*args, **kw): return subprocess.run([BIN/'tangoflux-train', *map(str, args), '--no_progress'], env=ENV,
