@@ -19,8 +19,9 @@ from . import synthcaps
 # %% auto #0
 __all__ = ['DEFAULT_CONFIG', 'ASSET_DIR', 'TRAIN_COMMAND', 'FLOOR_DB', 'tiny_config', 'log_mel', 'pad_batch', 'AudioTower',
            'minilm_path', 'MiniLM', 'shared_minilm', 'TextHead', 'Clap', 'clap_loss', 'save_clap', 'load_model',
-           'ClapScorer', 'load_clap', 'embed_audio', 'embed_text', 'recaption', 'encode_captions', 'build_set',
-           'collate', 'retrieval', 'oracle_retrieval', 'length_batches', 'evaluate_clap', 'train_clap', 'main']
+           'ClapScorer', 'load_clap', 'embed_audio', 'embed_text', 'recaption', 'minimal_pair', 'encode_captions',
+           'build_set', 'collate', 'retrieval', 'oracle_retrieval', 'attribute_preference', 'length_batches',
+           'evaluate_clap', 'train_clap', 'main']
 
 # %% ../nbs/11a_clap.ipynb #533f1eab
 DEFAULT_CONFIG = dict(sr=16000, n_mels=64, n_fft=1024, hop=320, max_seconds=10.,  # audio features
@@ -141,11 +142,12 @@ class Clap(nn.Module):
         "L2-normalised (audio (B, dim), text (B, dim))."
         return F.normalize(self.audio(x, lengths), dim=-1), F.normalize(self.text(h, mask), dim=-1)
 
-def clap_loss(a:torch.Tensor, t:torch.Tensor, logit_scale:torch.Tensor) -> torch.Tensor:
-    "Symmetric InfoNCE over a batch of matching (audio, text) pairs."
-    logits = logit_scale.clamp(max=math.log(100)).exp() * a @ t.T
+def clap_loss(a:torch.Tensor, t:torch.Tensor, logit_scale:torch.Tensor, t_neg:torch.Tensor|None=None) -> torch.Tensor:
+    "Symmetric InfoNCE over a batch of matching (audio, text) pairs; `t_neg`: extra negative captions for audio->text."
+    s = logit_scale.clamp(max=math.log(100)).exp(); logits = s * a @ t.T
     y = torch.arange(len(a), device=a.device)
-    return (F.cross_entropy(logits, y) + F.cross_entropy(logits.T, y))/2
+    a2t = logits if t_neg is None else torch.cat([logits, s * a @ t_neg.T], 1)
+    return (F.cross_entropy(a2t, y) + F.cross_entropy(logits.T, y))/2
 
 # %% ../nbs/11a_clap.ipynb #baea1dba
 def save_clap(model:Clap, path:str|Path, info:dict|None=None) -> Path:
@@ -216,6 +218,28 @@ def recaption(meta:dict, rng:np.random.Generator) -> str:
     stated = [f"{e['kind']}.kind" for e in meta['events']] + [k for k in keys if rng.random() < .5]
     return synthcaps.caption(meta | {'stated': stated + (['order'] if len(meta['events']) > 1 else [])}, rng)
 
+_VALUES = dict(pitch=['low', 'medium', 'high'], timbre=['pure', 'buzzy'], count=[2, 3, 4, 5], direction=['rising', 'falling'],
+               brightness=['bright', 'dark'], rate=['slow', 'fast'], loudness=['quiet', 'loud'], position=['left', 'right', 'centre'])
+
+def _flip(meta:dict, key:str, rng) -> dict:
+    "The spec with attribute `key` changed (for the caption only)."
+    m = json.loads(json.dumps(meta)); name = key.split('.')[-1]
+    if key == 'order': m['events'] = m['events'][::-1]; return m
+    other = lambda v: [x for x in _VALUES[name] if x != v][rng.integers(len(_VALUES[name]) - 1)]
+    if '.' not in key: m[key] = other(m[key]); return m
+    ev = next(e for e in m['events'] if e['kind'] == key.split('.')[0]); ev[name] = other(ev[name]); return m
+
+def minimal_pair(meta:dict, rng:np.random.Generator) -> tuple:
+    "A true caption of the clip and the same words with one stated attribute made false (a hard negative)."
+    attrs = synthcaps.attributes(meta)
+    keys = [k for k, v in attrs.items() if not k.endswith('.kind') and k != 'order'
+            and not (k.endswith('.count') and v not in synthcaps.NUMBER_WORDS)]
+    stated = [k for k in keys if rng.random() < .5] or [keys[rng.integers(len(keys))]]
+    stated += ['order'] if len(meta['events']) > 1 else []
+    m = meta | {'stated': [f"{e['kind']}.kind" for e in meta['events']] + stated}
+    bad, seed = _flip(m, stated[rng.integers(len(stated))], rng), int(rng.integers(2**31))
+    return synthcaps.caption(m, np.random.default_rng(seed)), synthcaps.caption(bad, np.random.default_rng(seed))
+
 def encode_captions(lm:MiniLM, captions:list, batch_size:int=128) -> list:
     "MiniLM token states of each caption, trimmed to its tokens: list of (L_i, 384) float16."
     order, out = sorted(range(len(captions)), key=lambda i: len(captions[i])), [None]*len(captions)
@@ -224,22 +248,30 @@ def encode_captions(lm:MiniLM, captions:list, batch_size:int=128) -> list:
         for j, hj, mj in zip(idx, h, m): out[j] = hj[mj].half()
     return out
 
-def build_set(items:list, lm:MiniLM, cfg:dict, captions_per_clip:int=1, seed:int=0) -> dict:
-    "Cached features of SynthCaps items: {'feats': [(2, M, T) f16], 'caps': [[str]], 'tokens': [[(L, 384) f16]]}."
-    rng = np.random.default_rng(seed)
+def build_set(items:list, lm:MiniLM, cfg:dict, captions_per_clip:int=1, hard_negatives:bool=False, seed:int=0) -> dict:
+    "Cached SynthCaps features: {'feats': [(2, M, T) f16], 'caps', 'tokens': [[(L, 384) f16]], 'neg_caps', 'neg_tokens'}."
+    rng, caps, negs = np.random.default_rng(seed), [], []
     feats = [log_mel(synthcaps.render(it['meta'], cfg['sr']), cfg['sr'], cfg).half() for it in items]
-    caps = [[it['caption']] + [recaption(it['meta'], rng) for _ in range(captions_per_clip - 1)] for it in items]
-    flat = encode_captions(lm, [c for cs in caps for c in cs])
-    tokens = [flat[i*captions_per_clip:(i+1)*captions_per_clip] for i in range(len(items))]
-    return {'feats': feats, 'caps': caps, 'tokens': tokens}
+    for it in items:
+        cs = [it['caption']]
+        if hard_negatives: t, f = minimal_pair(it['meta'], rng); cs.append(t); negs.append(f)
+        caps.append(cs + [recaption(it['meta'], rng) for _ in range(captions_per_clip - len(cs))])
+    flat = encode_captions(lm, [c for cs in caps for c in cs] + negs)
+    ends = np.cumsum([len(cs) for cs in caps]).tolist()
+    tokens = [flat[e - len(cs):e] for e, cs in zip(ends, caps)]
+    return {'feats': feats, 'caps': caps, 'tokens': tokens, 'neg_caps': negs, 'neg_tokens': flat[ends[-1]:] if negs else []}
+
+def _pad_tokens(toks:list) -> tuple:
+    L = max(len(t) for t in toks); h = torch.zeros(len(toks), L, toks[0].shape[-1]); m = torch.zeros(len(toks), L, dtype=torch.bool)
+    for j, t in enumerate(toks): h[j, :len(t)] = t.float(); m[j, :len(t)] = True
+    return h, m
 
 def collate(data:dict, idx:list, rng:np.random.Generator) -> tuple:
-    "A batch: (x, lengths, token states, mask) with one random caption per clip."
+    "A batch: (x, lengths, token states, mask) with one random caption per clip (+ hard-negative states, mask)."
     x, lengths = pad_batch([data['feats'][i].float() for i in idx])
-    toks = [data['tokens'][i][rng.integers(len(data['tokens'][i]))].float() for i in idx]
-    L = max(len(t) for t in toks); h = torch.zeros(len(toks), L, toks[0].shape[-1]); m = torch.zeros(len(toks), L, dtype=torch.bool)
-    for j, t in enumerate(toks): h[j, :len(t)] = t; m[j, :len(t)] = True
-    return x, lengths, h, m
+    pos = _pad_tokens([data['tokens'][i][rng.integers(len(data['tokens'][i]))] for i in idx])
+    neg = _pad_tokens([data['neg_tokens'][i] for i in idx]) if data['neg_tokens'] else ()
+    return (x, lengths, *pos, *neg)
 
 # %% ../nbs/11a_clap.ipynb #762212ac
 def retrieval(a:torch.Tensor, t:torch.Tensor, ks:tuple=(1, 5, 10)) -> dict:
@@ -259,6 +291,21 @@ def oracle_retrieval(items:list, ks:tuple=(1, 5, 10)) -> dict:
         for k in ks: rec[k].append(min(1., k/n))
     return {f't2a_R@{k}': float(np.mean(v)) for k, v in rec.items()}
 
+# %% ../nbs/11a_clap.ipynb #677021ef
+def attribute_preference(scorer:ClapScorer, items:list, sr:int=16000, seed:int=0) -> dict:
+    "How often a clip scores its true caption above the same caption with one stated attribute changed."
+    a = scorer.embed_audio([synthcaps.render(it['meta'], sr) for it in items], sr); pairs = []
+    for i, it in enumerate(items):
+        for j, key in enumerate(k for k in it['meta']['stated'] if not k.endswith('.kind')):
+            if key.endswith('.count') and synthcaps.attributes(it['meta'])[key] not in synthcaps.NUMBER_WORDS: continue
+            r = np.random.default_rng([seed, i, j]); flipped = _flip(it['meta'], key, r)
+            caps = [synthcaps.caption(m, np.random.default_rng([seed, i, j, 1])) for m in (it['meta'], flipped)]
+            pairs.append((i, key.split('.')[-1], *caps))
+    t, f = (scorer.embed_text([p[k] for p in pairs]) for k in (2, 3))
+    ok = ((a[[p[0] for p in pairs]]*(t - f)).sum(-1) > 0).tolist(); per = {}
+    for p, o in zip(pairs, ok): per.setdefault(p[1], []).append(o)
+    return {'n_pairs': len(ok), 'accuracy': float(np.mean(ok)), 'per_attribute': {k: float(np.mean(v)) for k, v in sorted(per.items())}}
+
 # %% ../nbs/11a_clap.ipynb #92ff7079
 def length_batches(lengths:list, batch_size:int, rng:np.random.Generator) -> list:
     "Batches of indices with similar lengths, in random order (one epoch)."
@@ -277,6 +324,7 @@ def evaluate_clap(scorer:ClapScorer, items:list, sr:int=16000) -> dict:
 def train_clap(config:dict=DEFAULT_CONFIG,
                n_train:int=6000,           # SynthCaps train clips (rendered once, cached)
                captions_per_clip:int=2,    # the clip's caption plus re-captions
+               hard_negatives:bool=False,  # one minimal-pair false caption per clip as an extra negative
                steps:int=2000,             # at most this many steps
                batch_size:int=128,
                lr:float=2e-3, weight_decay:float=.05, warmup:float=.05,
@@ -289,7 +337,7 @@ def train_clap(config:dict=DEFAULT_CONFIG,
     t0, c0 = time.time(), time.process_time(); seed_everything(seed); rng = np.random.default_rng(seed)
     budget = (max_minutes or 1e9)*60 - (60 if eval_n else 0)  # keep a minute for the evaluation
     lm = shared_minilm(); model = Clap(config)
-    data = build_set(synthcaps.generate(n_train, 'train', seed), lm, config, captions_per_clip, seed)
+    data = build_set(synthcaps.generate(n_train, 'train', seed), lm, config, captions_per_clip, hard_negatives, seed)
     t_data, c_data = time.time() - t0, time.process_time() - c0
     log(f"data: {n_train} clips x {captions_per_clip} captions in {t_data:.0f} s ({c_data:.0f} s CPU)")
     decay = [p for n, p in model.named_parameters() if p.ndim > 1]
@@ -302,19 +350,21 @@ def train_clap(config:dict=DEFAULT_CONFIG,
         if progress >= 1: break
         if not batches: batches = length_batches(lengths, batch_size, rng)
         for g in opt.param_groups: g['lr'] = lr*min(1., progress/warmup)*.5*(1 + math.cos(math.pi*progress))
-        a, t = model(*collate(data, batches.pop(), rng))
-        loss = clap_loss(a, t, model.logit_scale); opt.zero_grad(); loss.backward(); opt.step()
+        b = collate(data, batches.pop(), rng); a, t = model(*b[:4])
+        tn = F.normalize(model.text(*b[4:]), dim=-1) if hard_negatives else None
+        loss = clap_loss(a, t, model.logit_scale, tn); opt.zero_grad(); loss.backward(); opt.step()
         losses.append(loss.item()); step += 1
         if step % 50 == 0: log(f"step {step} loss {np.mean(losses[-50:]):.3f} scale {model.logit_scale.exp().item():.1f} {time.time()-t0:.0f} s")
     model.eval(); scorer = ClapScorer(model, lm); k = max(1, min(50, len(losses)//4))  # loss averaging window
-    info = dict(n_train=n_train, captions_per_clip=captions_per_clip, steps=step, batch_size=batch_size, lr=lr,
+    info = dict(n_train=n_train, captions_per_clip=captions_per_clip, hard_negatives=hard_negatives, steps=step, batch_size=batch_size, lr=lr,
                 seed=seed, data_s=round(t_data, 1), train_s=round(time.time() - t0 - t_data, 1),
                 loss_first=float(np.mean(losses[:k])) if losses else None, loss_last=float(np.mean(losses[-k:])) if losses else None,
                 torch_threads=torch.get_num_threads())
     if eval_n:
         for s in ('heldout', 'test'):
             its = synthcaps.generate(eval_n, s, seed + 1)
-            info[s] = evaluate_clap(scorer, its, config['sr']) | {'oracle': oracle_retrieval(its)}
+            info[s] = evaluate_clap(scorer, its, config['sr']) | {'oracle': oracle_retrieval(its),
+                                                                  'preference': attribute_preference(scorer, its, config['sr'], seed)}
     info |= {'wall_s': round(time.time() - t0, 1), 'cpu_s': round(time.process_time() - c0, 1), 'data_cpu_s': round(c_data, 1)}
     return scorer, info
 
@@ -329,6 +379,7 @@ def main(argv:list|None=None) -> int:
     p.add_argument('--n-train', type=int, default=6000); p.add_argument('--captions-per-clip', type=int, default=2)
     p.add_argument('--steps', type=int, default=800); p.add_argument('--batch-size', type=int, default=128)
     p.add_argument('--lr', type=float, default=2e-3); p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--hard-negatives', action='store_true', help='add one minimal-pair false caption per clip as a negative')
     p.add_argument('--max-minutes', type=float, default=None, help='wall-clock cap; the schedule anneals within it')
     p.add_argument('--eval-n', type=int, default=500, help='held-out and test clips for retrieval')
     p.add_argument('--threads', type=int, default=None, help='torch CPU threads (default: torch decides)')
@@ -338,14 +389,15 @@ def main(argv:list|None=None) -> int:
         if not a.out: p.error("--train needs --out DIR (the shipped model lives in tangoflux_nb/assets/clap)")
         if min(a.n_train, a.steps, a.batch_size, a.captions_per_clip) < 1 or a.batch_size < 2:
             p.error("--n-train, --steps, --captions-per-clip must be >= 1 and --batch-size >= 2")
-        scorer, info = train_clap(DEFAULT_CONFIG, a.n_train, a.captions_per_clip, a.steps, a.batch_size, a.lr,
+        scorer, info = train_clap(DEFAULT_CONFIG, a.n_train, a.captions_per_clip, a.hard_negatives, a.steps, a.batch_size, a.lr,
                                   max_minutes=a.max_minutes, eval_n=a.eval_n, seed=a.seed)
         info['command'] = 'python -m tangoflux_nb.clap ' + ' '.join(sys.argv[1:] if argv is None else argv)
         save_clap(scorer.model, a.out, info); print(json.dumps(info, indent=1))
     else:
         scorer = load_clap(a.path)
         its = {s: synthcaps.generate(a.eval_n, s, a.seed + 1) for s in ('heldout', 'test')}
-        res = {s: evaluate_clap(scorer, v, scorer.config['sr']) | {'oracle': oracle_retrieval(v)} for s, v in its.items()}
+        res = {s: evaluate_clap(scorer, v, scorer.config['sr']) | {'oracle': oracle_retrieval(v),
+               'preference': attribute_preference(scorer, v, scorer.config['sr'], a.seed)} for s, v in its.items()}
         print(json.dumps(res, indent=1))
     return 0
 
