@@ -260,10 +260,10 @@ def have_mathml() -> bool:
     return True
 
 def heading_id(text_html:str) -> str:
-    "Pandoc's automatic identifier: text without markup, lower case, spaces to `-`, only alphanumerics and `_-.` kept."
+    "Pandoc's automatic identifier (lower case, spaces to `-`, only alphanumerics and `_-.`), keeping a leading `_`."
     t = html.unescape(re.sub(r'<[^>]+>', '', text_html)).strip().lower()
     t = re.sub(r'\s+', '-', re.sub(r'[^\w\s.-]', '', t))
-    return re.sub(r'^[\W\d_]+', '', t) or 'section'
+    return re.sub(r'^[\W\d]+', '', t) or 'section'  # nbdev links `_private` names as `#_private`
 
 def docs_renderer(mathml:bool):
     "nbconvert's markdown renderer, with math as MathML and with inline HTML other than images left as written."
