@@ -92,7 +92,7 @@ def main():
         for source in a.sources.split(','):
             spec = {'size': size, 'source': source, 'threads': a.threads, 'batch': 1 if size == 'released' else 16,
                     'steps': a.released_steps if size == 'released' else a.demo_steps}
-            need = 17 if size == 'released' else 3
+            need = 16 if size == 'released' else 3
             if _available_gib() < need:
                 rows.append({**spec, 'skipped': f'only {_available_gib():.1f} GiB of memory available, {need} needed'}); continue
             print(f'bench/train.py: {spec}', flush=True)
