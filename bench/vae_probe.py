@@ -32,7 +32,7 @@ ap.add_argument('--noise', type=float, default=1.0); ap.add_argument('--width', 
 ap.add_argument('--ratios', default='2,4,8,8,4'); ap.add_argument('--sr', type=int, default=22050)
 ap.add_argument('--eval_every', type=int, default=100); ap.add_argument('--nval', type=int, default=60)
 ap.add_argument('--l1', type=float, default=0.1); ap.add_argument('--latc', type=int, default=None)
-ap.add_argument('--loss', default='mrstft'); ap.add_argument('--c', type=float, default=1.0)
+ap.add_argument('--loss', choices=['mrstft', 'log1p', 'mel'], default='mrstft'); ap.add_argument('--c', type=float, default=1.0)
 ap.add_argument('--gain', type=float, default=1.0); ap.add_argument('--sbias', type=float, default=0.0)
 ap.add_argument('--init', default=''); ap.add_argument('--igain', type=float, default=0.7)
 ap.add_argument('--freeze_bias', action='store_true')
@@ -48,7 +48,8 @@ cfg = demo_vae_config(a.sr, a.width, tuple(int(r) for r in a.ratios.split(',')))
 if a.latc: cfg['decoder_input_channels'] = a.latc
 vae = OobleckVAE(cfg); net = vae.vae.train().requires_grad_(True)
 if a.init: reinit(net, a.init, a.igain)
-with torch.no_grad():
+if a.gain != 1 or a.sbias:
+  with torch.no_grad():
     c2 = net.encoder.conv2; L = c2.out_channels//2
     for n, p in c2.named_parameters():
         if 'original0' in n or n.endswith('weight_g'): p.mul_(a.gain)
@@ -66,14 +67,15 @@ for step in range(a.steps):
     post = net.encode(x).latent_dist
     z = post.mean + a.noise*post.std*torch.randn_like(post.mean)
     y = net.decode(z).sample
-    l1, sp, kl = (y-x).abs().mean(), stft(y, x), post.kl().mean()
-    if a.loss == 'log1p':
+    l1, kl = (y-x).abs().mean(), post.kl().mean()
+    if a.loss == 'mrstft': sp = stft(y, x)
+    elif a.loss == 'log1p':
         sp = 0
         for nf in (2048, 1024, 512, 256, 128):
             w = torch.hann_window(nf)
             f = lambda q: torch.stft(q.reshape(-1, q.shape[-1]), nf, nf//4, window=w, return_complex=True).abs()
             sp = sp + (torch.log1p(f(y)/a.c) - torch.log1p(f(x)/a.c)).abs().mean()
-    if a.loss == 'mel':
+    elif a.loss == 'mel':
         import torchaudio
         sp = 0
         for nf in (2048, 1024, 512):
