@@ -122,6 +122,8 @@ class TrainingConfig:
     max_grad_norm: float|None = None        # clip the gradient norm (the original: no clipping)
     text_encoder_eval: bool = False         # keep the frozen text encoder in eval mode (no dropout, cached states);
                                             # the original's model.train() switches T5's dropout on
+    text_cache_size: int = 256              # prompts whose encoder states are kept (eval mode only; the same numbers,
+                                            # faster): set it above the number of captions to encode each once
     latent_fill: str = 'error'              # cached latents shorter than audio_seq_len: 'error', 'zeros', or 'silence'
                                             # (the VAE's latent of silence, what the original's zero padding encodes to)
     report_to: str = 'none'                 # accelerate trackers: 'none', 'tensorboard', 'wandb', 'all'

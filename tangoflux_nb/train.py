@@ -275,6 +275,7 @@ def _setup(cfg, acc, load_from_checkpoint, text_column, audio_column, prefix):
     "Model, VAE, data loaders, optimizer, schedule plan."
     tc, pc = cfg.training, cfg.paths
     model = TangoFlux(cfg.model.to_dict(), pretrained_text_encoder=True)
+    model.text.cache_size = tc.text_cache_size
     if load_from_checkpoint:
         p = Path(load_from_checkpoint)
         model.load_checkpoint(load_file(str(p/'tangoflux.safetensors' if p.is_dir() else p)))
