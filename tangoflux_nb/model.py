@@ -27,7 +27,7 @@ ORIGINAL_KEYS = ('num_layers', 'num_single_layers', 'in_channels', 'attention_he
                  'num_attention_heads', 'audio_seq_len', 'max_duration', 'uncondition', 'text_encoder_name')
 EXTENSION_DEFAULTS = dict(text_encoder_config=None, text_tokenizer=None, axes_dims_rope=[16, 56, 56],
                           text_attention_mask=False, uncondition_prob=0.1, max_text_seq_len=64,
-                          inference_max_text_len=None, beta_dpo=2000)
+                          inference_max_text_len=None, beta_dpo=2000, save_text_encoder=True)
 
 def tangoflux_config(**overrides) -> dict:
     "The released model's `config.json` (declare-lab/TangoFlux and TangoFlux-base)."
@@ -328,8 +328,8 @@ def _save_pretrained(self:TangoFlux, save_directory:str|Path) -> Path:
     "Write `config.json` + `tangoflux.safetensors` (the original layout), atomically."
     d = Path(save_directory); d.mkdir(parents=True, exist_ok=True)
     skip = {n for names in tied_groups(self) for n in names[1:]}
-    sd = {k: v.detach().contiguous() for k, v in self.state_dict().items()
-          if k not in skip and not k.startswith(REF_PREFIXES)}
+    drop = REF_PREFIXES + (() if check_config(self.config)['save_text_encoder'] else ('text_encoder.',))
+    sd = {k: v.detach().contiguous() for k, v in self.state_dict().items() if k not in skip and not k.startswith(drop)}
     with atomic_path(d/'tangoflux.safetensors') as tmp: save_file(sd, str(tmp), metadata={'format': 'pt'})
     with atomic_path(d/'config.json') as tmp: tmp.write_text(json.dumps(self.config, indent=2))
     return d
@@ -346,11 +346,13 @@ def _from_pretrained(cls, path_or_repo_id:str|Path,      # local folder or hub r
         if not (folder/f).is_file(): raise FileNotFoundError(f"{folder} has no {f}: a TangoFlux checkpoint folder "
                                                              "holds config.json and tangoflux.safetensors")
     config = json.loads((folder/'config.json').read_text()) | config_overrides
+    sd, own = load_file(str(folder/'tangoflux.safetensors')), check_config(config)['save_text_encoder']
     with torch.device('meta'): model = cls(config)
-    if any(b.is_meta for b in model.text_encoder.buffers()):   # e.g. BERT's position ids: build the encoder for real
-        with torch.device('cpu'): te = _text_from_config(check_config(config))
+    if not own or any(b.is_meta for b in model.text_encoder.buffers()):  # the encoder's own weights, or real buffers
+        with torch.device('cpu'): te = _text_from_config(check_config(config), pretrained=not own)
         with torch.device('meta'): model = cls(config, te)
-    model.load_checkpoint(load_file(str(folder/'tangoflux.safetensors')), assign=True)
+        if not own: sd |= {f'text_encoder.{k}': v for k, v in te.model.state_dict().items()}
+    model.load_checkpoint(sd, assign=True)
     model.config = json.loads((folder/'config.json').read_text()) | config_overrides
     if any(t.is_meta for t in [*model.parameters(), *model.buffers()]): raise RuntimeError("tensors left on meta")
     dev = get_device(device)
