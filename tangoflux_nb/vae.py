@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import torch
 from torch import Tensor, nn
+import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from diffusers import AutoencoderKL, AutoencoderOobleck
 from .core import atomic_path, get_device, get_dtype
@@ -16,10 +17,11 @@ from .audio import load_audio, pad_or_crop, read_wav_file, resample, to_stereo
 from .prepare import tango_mel
 
 # %% auto #0
-__all__ = ['OOBLECK_SR', 'OOBLECK_HOP', 'VAE_WEIGHTS', 'VAE_CONFIG', 'MEL_SR', 'MEL_HOP', 'MEL_BINS', 'frames_for_samples',
-           'samples_for_frames', 'frames_for_seconds', 'seconds_for_frames', 'frame_rate', 'oobleck_default_config',
-           'tiny_oobleck_config', 'config_hash', 'LatentDist', 'OobleckVAE', 'hub_file', 'tango_wave', 'audioldm_mel',
-           'audioldm_vae_config', 'tiny_mel_vae_config', 'MelVAE', 'load_vae']
+__all__ = ['OOBLECK_SR', 'OOBLECK_HOP', 'VAE_WEIGHTS', 'VAE_CONFIG', 'WRAPPER_KEYS', 'MEL_SR', 'MEL_HOP', 'MEL_BINS',
+           'frames_for_samples', 'samples_for_frames', 'frames_for_seconds', 'seconds_for_frames', 'frame_rate',
+           'oobleck_default_config', 'tiny_oobleck_config', 'config_hash', 'LatentDist', 'mdct_basis', 'mdct', 'imdct',
+           'OobleckVAE', 'hub_file', 'tango_wave', 'audioldm_mel', 'audioldm_vae_config', 'tiny_mel_vae_config',
+           'MelVAE', 'load_vae']
 
 # %% ../nbs/06b_vae.ipynb #e3f07050
 OOBLECK_SR, OOBLECK_HOP = 44100, 2048
@@ -88,6 +90,26 @@ def _quiet(fn, *args, **kw):
         warnings.simplefilter('ignore', FutureWarning)  # diffusers builds Oobleck with the deprecated weight_norm
         return fn(*args, **kw)
 
+WRAPPER_KEYS = {'mdct_bands': 1, 'separate_channels': False}  # ours, in vae_config.json; defaults = the released VAE
+
+def mdct_basis(n:int) -> Tensor:
+    "(n, 1, 2n) MDCT analysis = synthesis kernels (sine window, orthonormal): a perfect-reconstruction n-band filter bank."
+    t, k = torch.arange(2*n, dtype=torch.float64), torch.arange(n, dtype=torch.float64)
+    w = torch.sin(math.pi*(t + 0.5)/(2*n))
+    return (w*math.sqrt(2/n)*torch.cos(math.pi/n*(t[None] + 0.5 + n/2)*(k[:, None] + 0.5)))[:, None].float()
+
+def mdct(x:Tensor, n:int) -> Tensor:
+    "(B, C, T) audio, T a multiple of n -> (B, C*n, T/n + 1) band signals (channel c's bands at c*n..c*n+n-1)."
+    B, C, T = x.shape
+    X = F.conv1d(F.pad(x.reshape(B*C, 1, T), (n, n)), mdct_basis(n).to(x), stride=n)
+    return X.reshape(B, C*n, -1)
+
+def imdct(X:Tensor, n:int, length:int) -> Tensor:
+    "Inverse of `mdct`: (B, C*n, F) -> (B, C, length) (exact for the samples all of whose frames are present)."
+    B = X.shape[0]; C = X.shape[1]//n
+    y = F.conv_transpose1d(X.reshape(B*C, n, -1), mdct_basis(n).to(X), stride=n)[..., n:n + length]
+    return y.reshape(B, C, -1)
+
 class OobleckVAE(nn.Module):
     "TangoFlux's waveform VAE: audio (B, 2, samples) <-> latents (B, T, 64) in the model's layout."
     def __init__(self, config:dict|None=None, # AutoencoderOobleck kwargs; None: the released (default) config
@@ -96,23 +118,55 @@ class OobleckVAE(nn.Module):
         super().__init__()
         self.config = {**oobleck_default_config(), **(config or {})}
         c = self.config
+        for k in WRAPPER_KEYS:
+            if c.get(k, WRAPPER_KEYS[k]) == WRAPPER_KEYS[k]: c.pop(k, None)  # the defaults are not written out
+        if int(c.get('mdct_bands', 1)) < 1: raise ValueError(f"mdct_bands must be >= 1, got {c['mdct_bands']}")
         if c['encoder_hidden_size'] != 2*c['decoder_input_channels']:
             raise ValueError(f"encoder_hidden_size ({c['encoder_hidden_size']}) must be 2 x decoder_input_channels "
                              f"({c['decoder_input_channels']}): the encoder emits mean and scale for each latent channel")
         if any(r % 2 for r in c['downsampling_ratios']):
             raise ValueError(f"downsampling_ratios {c['downsampling_ratios']} must all be even (frames = floor(samples/hop) holds only then)")
-        with torch.device('meta' if meta else torch.get_default_device()): self.vae = _quiet(AutoencoderOobleck, **c)
+        net = {k: v for k, v in c.items() if k not in WRAPPER_KEYS}
+        net['audio_channels'] = self.bands * (1 if self.separate_channels else c['audio_channels'])
+        with torch.device('meta' if meta else torch.get_default_device()): self.vae = _quiet(AutoencoderOobleck, **net)
         self.vae.eval().requires_grad_(False)
 
     sample_rate = property(lambda self: self.config['sampling_rate'])
-    hop = property(lambda self: math.prod(self.config['downsampling_ratios']))
-    latent_channels = property(lambda self: self.config['decoder_input_channels'])
+    bands = property(lambda self: int(self.config.get('mdct_bands', 1)))
+    separate_channels = property(lambda self: bool(self.config.get('separate_channels', False)))
+    hop = property(lambda self: math.prod(self.config['downsampling_ratios']) * self.bands)
+    latent_channels = property(lambda self: self.config['decoder_input_channels'] * (self.config['audio_channels'] if self.separate_channels else 1))
     audio_channels = property(lambda self: self.config['audio_channels'])
     is_default = property(lambda self: self.config == oobleck_default_config())
     name = property(lambda self: 'oobleck' if self.is_default else 'oobleck-custom')
     config_hash = property(lambda self: config_hash(self.config))
     def n_frames(self, n_samples:int) -> int: return frames_for_samples(n_samples, self.hop)
     def extra_repr(self): return f"{self.name}, sr={self.sample_rate}, hop={self.hop}, latent_channels={self.latent_channels}"
+
+    def to_net(self, x:Tensor) -> Tensor:
+        "Prepared audio (B, C, T) -> the Oobleck's input: channels apart (B*C, 1, T) if asked, then MDCT bands (whole frames)."
+        B, C, T = x.shape
+        if self.separate_channels: x = x.reshape(B*C, 1, T)
+        if self.bands == 1: return x                    # the original: the waveform as it is
+        return mdct(F.pad(x, (0, -T % self.bands)), self.bands)[..., :self.n_frames(T) * (self.hop // self.bands)]
+
+    def from_net(self, y:Tensor, batch:int) -> Tensor:
+        "The Oobleck's output -> audio (B, C, frames*hop)."
+        if self.bands > 1: y = imdct(y, self.bands, y.shape[-1] * self.bands)
+        return y.reshape(batch, -1, y.shape[-1])
+
+    def latent_dist(self, x:Tensor):
+        "The diffusers posterior of prepared audio (B, C, T), with gradients, in the network's layout ((B*C, ...) if apart)."
+        return self.vae.encode(self.to_net(x)).latent_dist
+
+    def merge(self, t:Tensor, batch:int) -> Tensor:
+        "Network-layout latents -> (B, latent_channels, frames) (left's channels, then right's, when apart)."
+        return t.reshape(batch, -1, t.shape[-1])
+
+    def decode_net(self, z:Tensor, batch:int) -> Tensor:
+        "Network-layout latents -> audio (B, C, frames*hop), with gradients."
+        return self.from_net(self.vae.decode(z).sample, batch)
+
 
 # %% ../nbs/06b_vae.ipynb #c50bab20
 @torch.no_grad()
@@ -133,8 +187,8 @@ def _prepare(self:OobleckVAE, wave:Tensor) -> Tensor:
 @torch.no_grad()
 def _encode(self:OobleckVAE, wave:Tensor) -> LatentDist:
     "Posterior over latents (B, T, C), T = floor(samples/hop); std = softplus(scale) + 1e-4 as diffusers."
-    h = self.vae.encode(self.prepare(wave)).latent_dist
-    return LatentDist(h.mean.transpose(1, 2), h.std.transpose(1, 2))
+    x = self.prepare(wave); h = self.latent_dist(x)
+    return LatentDist(*(self.merge(t, len(x)).transpose(1, 2) for t in (h.mean, h.std)))
 
 @torch.no_grad()
 def _decode(self:OobleckVAE, latents:Tensor) -> Tensor:
@@ -145,7 +199,8 @@ def _decode(self:OobleckVAE, latents:Tensor) -> Tensor:
         hint = ' (that looks like (B, C, T): pass latents.transpose(1, 2))' if z.ndim == 3 and z.shape[1] == self.latent_channels else ''
         raise ValueError(f"latents must be (B, T, {self.latent_channels}); got {tuple(z.shape)}{hint}")
     p = next(self.vae.parameters())
-    return self.vae.decode(z.transpose(1, 2).to(p.device, p.dtype)).sample
+    z = z.transpose(1, 2).to(p.device, p.dtype)
+    return self.decode_net(z.reshape(-1, self.config['decoder_input_channels'], z.shape[-1]), len(z))
 
 OobleckVAE.prepare, OobleckVAE.encode, OobleckVAE.decode = _prepare, _encode, _decode
 
