@@ -17,19 +17,22 @@ from .audio import AudioError, load_audio, to_stereo
 from .vae import OobleckVAE, oobleck_default_config
 
 # %% auto #0
-__all__ = ['TOY_KINDS', 'demo_vae_config', 'micro_vae_config', 'toy_clip', 'write_toy_clips', 'MultiResolutionSTFTLoss', 'si_sdr',
-           'mrstft_distance', 'ClipBank', 'vae_loss', 'plot_history', 'train_vae', 'evaluate_reconstruction',
-           'audio_files', 'main']
+__all__ = ['TOY_KINDS', 'demo_vae_config', 'micro_vae_config', 'toy_clip', 'write_toy_clips', 'init_oobleck',
+           'MultiResolutionSTFTLoss', 'envelope_loss', 'si_sdr', 'mrstft_distance', 'ClipBank', 'vae_loss',
+           'plot_history', 'train_vae', 'evaluate_reconstruction', 'normalize_latent_scale', 'audio_files', 'main']
 
 # %% ../nbs/06a_vae_training.ipynb #150cbd9c
-def demo_vae_config(sample_rate:int=22050, # audio rate of the VAE
-                    width:int=16,           # encoder/decoder width at the audio rate; latent channels = width/2
-                    ratios:tuple=(2, 4, 8, 8, 4), # downsampling ratios (hop = their product)
+def demo_vae_config(sample_rate:int=22050,      # audio rate of the VAE
+                    width:int=32,                # network width at its input rate; latent channels = width/2 per network pass
+                    ratios:tuple=(2, 4, 4, 4),   # the network's downsampling ratios
+                    bands:int=16,                # MDCT bands before the network (hop = bands x product of ratios)
+                    separate_channels:bool=True, # encode left and right apart (latents: 2 x width/2)
                    ) -> dict:
-    "The small Oobleck the demo model ships: width 16, 8 latent channels, hop 2048 at 22.05 kHz."
+    "The small Oobleck the demo model ships: 16 MDCT bands, width 32, left/right apart, 32 latent channels, hop 2048 at 22.05 kHz."
     return {**oobleck_default_config(), 'encoder_hidden_size': width, 'decoder_channels': width,
             'decoder_input_channels': width // 2, 'downsampling_ratios': list(ratios),
-            'channel_multiples': [1, 2, 4, 8, 16][:len(ratios)], 'sampling_rate': sample_rate}
+            'channel_multiples': [1, 2, 4, 8, 16][:len(ratios)], 'sampling_rate': sample_rate,
+            'mdct_bands': bands, 'separate_channels': separate_channels}
 
 def micro_vae_config(sample_rate:int=8000) -> dict:
     "A very small Oobleck (hop 64, 4 latent channels) for tests: a training step takes milliseconds."
@@ -63,13 +66,33 @@ def write_toy_clips(folder:str|Path, n:int, sr:int=22050, seconds:float=1.0, see
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     return [save_audio(folder/f'toy_{i:04d}.wav', toy_clip(TOY_KINDS[i % 5], sr, seconds, seed*100003+i), sr) for i in range(n)]
 
+# %% ../nbs/06a_vae_training.ipynb #f755e958
+@torch.no_grad()
+def init_oobleck(vae:OobleckVAE, gain:float=0.7, seed:int|None=None,
+                 std_init:float=0.01,  # the posterior std to start from (the scale half of the encoder's last bias)
+                ) -> OobleckVAE:
+    "Zero every conv bias and draw weights N(0, gain²/fan_in) (weight norm's g recomputed); in place."
+    g = torch.Generator().manual_seed(seed) if seed is not None else None
+    for m in vae.vae.modules():
+        if not isinstance(m, (nn.Conv1d, nn.ConvTranspose1d)): continue
+        if m.bias is not None: m.bias.zero_()
+        fan_in = m.in_channels * m.kernel_size[0] / (m.stride[0] if isinstance(m, nn.ConvTranspose1d) else 1)
+        v = torch.randn(m.weight_v.shape, generator=g) * gain / math.sqrt(fan_in)
+        m.weight_v.copy_(v); m.weight_g.copy_(torch.norm_except_dim(v, 2, 0))
+    b = vae.vae.encoder.conv2.bias; L = b.shape[0] // 2      # std = softplus(scale) + 1e-4 (diffusers)
+    b[L:] = math.log(math.expm1(max(std_init - 1e-4, 1e-6)))
+    return vae
+
 # %% ../nbs/06a_vae_training.ipynb #de4fe3fe
 class MultiResolutionSTFTLoss(nn.Module):
-    "Spectral convergence + log-magnitude L1, averaged over STFT resolutions and channels."
+    "Spectral convergence + log-magnitude L1 ('sc+log'), or L1 of log(1 + |X|/c) ('log1p'), averaged over resolutions."
     def __init__(self, fft_sizes:tuple=(2048, 1024, 512, 256, 128), # one STFT per size (hop size/4, Hann window)
-                 eps:float=1e-5):                                     # magnitude floor inside the log
+                 eps:float=1e-5,                                      # magnitude floor inside the log ('sc+log')
+                 kind:str='sc+log',                                   # 'sc+log' or 'log1p'
+                 c:float=1.0):                                        # 'log1p': magnitudes below c count ~linearly
         super().__init__()
-        self.fft_sizes, self.eps = tuple(fft_sizes), eps
+        if kind not in ('sc+log', 'log1p'): raise ValueError(f"kind must be 'sc+log' or 'log1p', got {kind!r}")
+        self.fft_sizes, self.eps, self.kind, self.c = tuple(fft_sizes), eps, kind, c
         for n in self.fft_sizes: self.register_buffer(f'win{n}', torch.hann_window(n), persistent=False)
 
     def _mag(self, x:Tensor, n:int) -> Tensor:
@@ -81,9 +104,17 @@ class MultiResolutionSTFTLoss(nn.Module):
         for n in self.fft_sizes:
             if n > est.shape[-1]: continue
             me, mr = self._mag(est, n), self._mag(ref, n)
+            if self.kind == 'log1p': total = total + (torch.log1p(me/self.c) - torch.log1p(mr/self.c)).abs().mean(); continue
             sc = torch.linalg.norm(me - mr) / torch.linalg.norm(mr).clamp_min(self.eps)
             total = total + sc + (me.log() - mr.log()).abs().mean()
         return total / len(self.fft_sizes)
+
+# %% ../nbs/06a_vae_training.ipynb #dfefb68b
+def envelope_loss(est:Tensor, ref:Tensor, frame:int=256, floor:float=1e-7) -> Tensor:
+    "Mean |dB difference| / 10 of per-channel frame energies of (B, C, T) signals (a last partial frame is dropped)."
+    n = est.shape[-1] // frame * frame
+    e = lambda x: 10*torch.log10(x[..., :n].reshape(*x.shape[:-1], -1, frame).float().pow(2).mean(-1) + floor)
+    return (e(est) - e(ref)).abs().mean()/10
 
 # %% ../nbs/06a_vae_training.ipynb #e5fbb86c
 def si_sdr(est:Tensor, # (..., T) estimate
@@ -136,19 +167,23 @@ class ClipBank:
         return out
 
 # %% ../nbs/06a_vae_training.ipynb #3795bd99
-def vae_loss(vae:nn.Module,     # a diffusers AutoencoderOobleck (in train mode)
+def vae_loss(vae:nn.Module,     # an `OobleckVAE` or a bare diffusers AutoencoderOobleck (in train mode)
              x:Tensor,          # (B, C, T) audio, T a multiple of the hop
              stft:MultiResolutionSTFTLoss,
              l1_weight:float=0.1, stft_weight:float=1.0, kl_weight:float=1e-4,
+             env_weight:float=0.,  # weight of `envelope_loss`
              generator:torch.Generator|None=None, # draws the posterior sample
+             post_noise:float=1.,  # 1: decode a posterior sample (a VAE); 0: the mean (an autoencoder)
             ) -> tuple[Tensor, dict]:
     "Reconstruction (L1 + MR-STFT) of a posterior sample plus the weighted KL; returns (loss, parts)."
-    post = vae.encode(x).latent_dist
-    z = post.mean + post.std*torch.randn(post.mean.shape, generator=generator).to(post.mean)
-    y = vae.decode(z).sample
+    wrapped = isinstance(vae, OobleckVAE)
+    post = vae.latent_dist(x) if wrapped else vae.encode(x).latent_dist
+    z = post.mean + post_noise*post.std*torch.randn(post.mean.shape, generator=generator).to(post.mean)
+    y = vae.decode_net(z, len(x)) if wrapped else vae.decode(z).sample
     l1, sp, kl = (y - x).abs().mean(), stft(y, x), post.kl()
-    loss = l1_weight*l1 + stft_weight*sp + kl_weight*kl
-    return loss, {'loss': loss.item(), 'l1': l1.item(), 'stft': sp.item(), 'kl': kl.item()}
+    env = envelope_loss(y, x) if env_weight else torch.zeros(())
+    loss = l1_weight*l1 + stft_weight*sp + kl_weight*kl + env_weight*env
+    return loss, {'loss': loss.item(), 'l1': l1.item(), 'stft': sp.item(), 'kl': kl.item(), 'env': env.item()}
 
 # %% ../nbs/06a_vae_training.ipynb #ed210cba
 def _lr_at(step, steps, lr, warmup):
@@ -180,6 +215,10 @@ def train_vae(vae:OobleckVAE,            # the model to train (its config is sav
               out_dir:str|Path,           # checkpoint/, vae.safetensors, vae_config.json, plots
               steps:int=1000, batch_size:int=8, crop_seconds:float=1.0,
               lr:float=1e-3, warmup:int=50, l1_weight:float=0.1, stft_weight:float=1.0, kl_weight:float=1e-4,
+              stft_kind:str='sc+log', stft_c:float=1.0, # `MultiResolutionSTFTLoss` kind and c
+              env_weight:float=0.,                      # weight of `envelope_loss`
+              post_noise:float=1.,                      # see `vae_loss`
+              train_biases:bool=True,                   # False: keep conv biases as they are (except the posterior's)
               seed:int=0, ckpt_every:int=100, log_every:int=10,
               max_minutes:float|None=None,  # stop (and save) when this much wall time has passed
               progress:bool=True,
@@ -188,18 +227,22 @@ def train_vae(vae:OobleckVAE,            # the model to train (its config is sav
     out, ck = Path(out_dir), Path(out_dir)/'checkpoint'
     if bank.sr != vae.sample_rate: raise ValueError(f"the clips are at {bank.sr} Hz but the VAE runs at {vae.sample_rate} Hz")
     net = vae.vae.train().requires_grad_(True)
-    opt = torch.optim.AdamW(net.parameters(), lr=lr, betas=(0.8, 0.99), weight_decay=1e-3)
+    if not train_biases:
+        for name, p in net.named_parameters():
+            if name.endswith('bias') and not name.startswith('encoder.conv2'): p.requires_grad_(False)
+    opt = torch.optim.AdamW([p for p in net.parameters() if p.requires_grad], lr=lr, betas=(0.8, 0.99), weight_decay=1e-3)
     step, history = 0, []
     if (ck/'state.pt').exists():
         net.load_state_dict(load_file(str(ck/'vae.safetensors')))
         st = torch.load(ck/'state.pt', weights_only=False); opt.load_state_dict(st['opt']); step = st['step']
         history = json.loads((ck/'history.json').read_text())
-    stft, n = MultiResolutionSTFTLoss(), max(1, int(crop_seconds*vae.sample_rate) // vae.hop) * vae.hop
+    stft, n = MultiResolutionSTFTLoss(kind=stft_kind, c=stft_c), max(1, int(crop_seconds*vae.sample_rate) // vae.hop) * vae.hop
     t0, bar = time.time(), tqdm(total=steps, initial=step, disable=not progress, desc='VAE')
     while step < steps:
         for gr in opt.param_groups: gr['lr'] = _lr_at(step, steps, lr, warmup)
         g = torch.Generator().manual_seed(seed*7919 + step)
-        loss, parts = vae_loss(net, bank.batch(batch_size, n, seed, step), stft, l1_weight, stft_weight, kl_weight, g)
+        loss, parts = vae_loss(vae, bank.batch(batch_size, n, seed, step), stft, l1_weight, stft_weight, kl_weight,
+                               env_weight=env_weight, generator=g, post_noise=post_noise)
         if not math.isfinite(parts['loss']): raise FloatingPointError(f"VAE loss is {parts['loss']} at step {step}: lower lr")
         opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); step += 1
         bar.update(1); bar.set_postfix(loss=f"{parts['loss']:.3f}", lr=f"{opt.param_groups[0]['lr']:.1e}")
@@ -227,6 +270,29 @@ def evaluate_reconstruction(vae:OobleckVAE, bank:ClipBank, max_seconds:float=10.
         sdr.append(float(si_sdr(y, x).mean())); dist.append(mrstft_distance(y, x))
     return {'si_sdr_db': float(np.mean(sdr)), 'mrstft': float(np.mean(dist)), 'n_clips': len(sdr),
             'si_sdr_per_clip': sdr, 'mrstft_per_clip': dist}
+
+# %% ../nbs/06a_vae_training.ipynb #15a3c1db
+@torch.no_grad()
+def _fold(conv:nn.Module, scale:Tensor, dim:int):
+    "Multiply a weight-normed conv's weight along `dim` (0: outputs, 1: inputs) by `scale`, keeping the weight norm exact."
+    shape = [1, 1, 1]; shape[dim] = -1
+    w = torch._weight_norm(conv.weight_v, conv.weight_g, 0) * scale.view(shape)
+    conv.weight_v.copy_(w); conv.weight_g.copy_(torch.norm_except_dim(w, 2, 0))
+    if dim == 0 and conv.bias is not None: conv.bias.mul_(scale)
+
+@torch.no_grad()
+def normalize_latent_scale(vae:OobleckVAE,   # a trained VAE (changed in place)
+                           bank:ClipBank,     # clips to measure the latents on
+                           n_batches:int=8, batch_size:int=8, crop_seconds:float=2.0, seed:int=0) -> Tensor:
+    "Fold per-channel latent RMS into the weights so posterior means have unit RMS; returns the factors applied."
+    net, C = vae.vae, vae.config['decoder_input_channels']   # the network's channels (shared by left and right if apart)
+    n = max(1, int(crop_seconds*vae.sample_rate) // vae.hop) * vae.hop
+    z = torch.cat([vae.encode(bank.batch(batch_size, n, seed, i)).mean.reshape(-1, C) for i in range(n_batches)])
+    rms = z.pow(2).mean(0).sqrt().clamp_min(1e-8).to(next(net.parameters()))
+    enc = net.encoder.conv2
+    _fold(enc, torch.cat([1/rms, torch.ones_like(rms)]), 0)  # means / rms; the scale half (-> std) unchanged
+    _fold(net.decoder.conv1, rms, 1)                          # decoder input channels x rms
+    return rms
 
 # %% ../nbs/06a_vae_training.ipynb #a4704768
 def audio_files(src:str|Path) -> list[Path]:
