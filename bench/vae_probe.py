@@ -12,7 +12,7 @@ from tangoflux_nb.demo_model import split_items, vae_adherence
 from tangoflux_nb.vae_training import ClipBank, MultiResolutionSTFTLoss, _lr_at, demo_vae_config
 from tangoflux_nb.vae import OobleckVAE
 
-def reinit(net, mode, gain):
+def reinit(net, mode, gain, io=1.0):
     "'zb': zero every conv bias; 'vp': conv weights N(0, gain^2/fan_in) (weight-norm g recomputed)."
     for m in net.modules():
         if isinstance(m, (nn.Conv1d, nn.ConvTranspose1d)):
@@ -22,6 +22,12 @@ def reinit(net, mode, gain):
                 with torch.no_grad():
                     v.normal_(0, gain/math.sqrt(fan_in))
                     m.weight_g.copy_(torch.norm_except_dim(v, 2, 0))
+    if 'zr' in mode:                      # residual units start as the identity (their last conv's gain g = 0)
+        for n_, m in net.named_modules():
+            if type(m).__name__ == 'OobleckResidualUnit':
+                with torch.no_grad(): m.conv2.weight_g.zero_()
+    if io != 1:                           # audio-level inputs are ~0.01: amplify at the input, attenuate at the output
+        with torch.no_grad(): net.encoder.conv1.weight_g.mul_(io); net.decoder.conv2.weight_g.div_(io)
 
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument('--data', default='outputs/demo_work/synthcaps', help='a prepared SynthCaps folder (the demo build makes one)')
@@ -36,18 +42,22 @@ ap.add_argument('--loss', choices=['mrstft', 'log1p', 'mel'], default='mrstft');
 ap.add_argument('--gain', type=float, default=1.0); ap.add_argument('--sbias', type=float, default=0.0)
 ap.add_argument('--init', default=''); ap.add_argument('--igain', type=float, default=0.7)
 ap.add_argument('--freeze_bias', action='store_true')
+ap.add_argument('--env', type=float, default=0.0, help='weight of a per-channel dB envelope loss (256-sample frames)')
+ap.add_argument('--io_gain', type=float, default=1.0, help='with --init: encoder input conv x this, decoder output conv / this')
 ap.add_argument('--nmel', type=int, default=32)
+ap.add_argument('--ntrain', type=int, default=600, help='training clips (8: can it overfit one batch?)')
+ap.add_argument('--eval_train', action='store_true', help='measure the reconstructions of the training clips instead of val')
 ap.add_argument('--ffts', default='2048,1024,512,256,128')
 a = ap.parse_args(); print(vars(a), flush=True)
 torch.set_num_threads(2); torch.manual_seed(0)
 data = Path(a.data)
-tr = [it['audio'] for it in split_items(data, 'train')]; tr = random.Random(0).sample(tr, 600)
-val = split_items(data, 'val')[:a.nval]
+tri = random.Random(0).sample(split_items(data, 'train'), a.ntrain); tr = [it['audio'] for it in tri]
+val = tri[:a.nval] if a.eval_train else split_items(data, 'val')[:a.nval]
 t = time.time(); bank = ClipBank(tr, a.sr, verbose=False); print('bank', time.time()-t, flush=True)
 cfg = demo_vae_config(a.sr, a.width, tuple(int(r) for r in a.ratios.split(',')))
 if a.latc: cfg['decoder_input_channels'] = a.latc
 vae = OobleckVAE(cfg); net = vae.vae.train().requires_grad_(True)
-if a.init: reinit(net, a.init, a.igain)
+if a.init: reinit(net, a.init, a.igain, a.io_gain)
 if a.gain != 1 or a.sbias:
   with torch.no_grad():
     c2 = net.encoder.conv2; L = c2.out_channels//2
@@ -83,6 +93,9 @@ for step in range(a.steps):
             fb = torchaudio.functional.melscale_fbanks(nf//2+1, 20., a.sr/2, a.nmel, a.sr)
             f = lambda q: torch.stft(q.reshape(-1, q.shape[-1]), nf, nf//4, window=w, return_complex=True).abs().transpose(1, 2) @ fb
             sp = sp + (torch.log(f(y) + a.c) - torch.log(f(x) + a.c)).abs().mean()
+    if a.env:                             # per-channel loudness envelope in dB: rewards level and left/right balance
+        fe = lambda q: 10*torch.log10(q.reshape(*q.shape[:-1], -1, 256).pow(2).mean(-1) + 1e-7)
+        sp = sp + a.env*(fe(y) - fe(x)).abs().mean()/10
     loss = a.l1*l1 + sp + 1e-4*kl
     opt.zero_grad(); loss.backward(); opt.step()
     if step % 20 == 0: print(step, f'{time.time()-t0:.0f}s', f'stft {sp.item():.3f} kl {kl.item():.1f} std {post.std.mean().item():.3f} meanabs {post.mean.abs().mean().item():.3f}', flush=True)
