@@ -105,17 +105,26 @@ def main():
     meta = {'command': 'python bench/train.py ' + ' '.join(sys.argv[1:]), 'date': time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()),
             'omp_wait_policy': os.environ.get('OMP_WAIT_POLICY', 'PASSIVE'),
             'cpu': platform.processor() or platform.machine(), 'cores': os.cpu_count(), 'torch': torch.__version__}
+    for r in rows: r.update(date=meta['date'], command=meta['command'])
     out = Path(a.out); out.parent.mkdir(parents=True, exist_ok=True)
+    if out.with_suffix('.json').exists():   # keep the rows this run did not measure (e.g. `--sizes demo` keeps the released ones)
+        old = json.loads(out.with_suffix('.json').read_text())
+        done = {(r['size'], r['source']) for r in rows}
+        rows += [{'date': old['meta']['date'], 'command': old['meta']['command'], **r} for r in old['rows']
+                 if (r['size'], r['source']) not in done]
+        rows.sort(key=lambda r: (r['size'] != 'demo', r['source'] != 'cache'))
     out.with_suffix('.json').write_text(json.dumps({'meta': meta, 'rows': rows}, indent=1))
     lines = [f"Training throughput on this machine ({meta['cores']} cores, {a.threads} threads, OMP_WAIT_POLICY={meta['omp_wait_policy']}, "
-             f"torch {meta['torch']}, {meta['date']}); random weights; first step excluded.", '',
-             '| size | data | batch | samples/s | s / step | CPU s / step | peak RSS (GiB) | load before / after |', '|---|---|---|---|---|---|---|---|']
+             f"torch {meta['torch']}); random weights; first step excluded.", '',
+             '| size | data | batch | samples/s | s / step | CPU s / step | peak RSS (GiB) | load before / after | measured |',
+             '|---|---|---|---|---|---|---|---|---|']
     for r in rows:
         what = 'latent cache' if r['source'] == 'cache' else 'audio, VAE on the fly'
-        if 'skipped' in r: lines.append(f"| {r['size']} | {what} | {r['batch']} | - | - | - | - | {r['skipped']} |"); continue
+        if 'skipped' in r: lines.append(f"| {r['size']} | {what} | {r['batch']} | - | - | - | - | {r['skipped']} | {r['date']} |"); continue
         lines.append(f"| {r['size']} | {what} | {r['batch']} | {r['samples_per_s']} | {r['s_per_step']} | {r['cpu_s_per_step']} | "
-                     f"{r['peak_rss_gib']} | {r['load_before']} / {r['load_after']} |")
-    lines += ['', f"Reproduce: `{meta['command']}` (released rows: {a.released_steps} steps, demo rows: {a.demo_steps} steps).", '']
+                     f"{r['peak_rss_gib']} | {r['load_before']} / {r['load_after']} | {r['date']} |")
+    cmds = sorted({(r['command'], r['steps'], r['size']) for r in rows})
+    lines += ['', 'Reproduce: ' + '; '.join(f"`{c}` ({sz} rows, {n} steps)" for c, n, sz in cmds) + '.', '']
     out.with_suffix('.md').write_text('\n'.join(lines))
     print('\n'.join(lines))
 
