@@ -27,6 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument('--device', default=None, help="'cpu', 'cuda', 'cuda:1', 'mps' (default: the best available)")
     p.add_argument('--dtype', default=None, choices=['fp32', 'bf16', 'fp16'], help='weights dtype (default fp32, as released)')
     p.add_argument('--num-samples', type=int, default=1, help='several samples: OUT_0.wav, OUT_1.wav, ...')
+    p.add_argument('--sample-rate', type=int, default=44100, help="rate of the written file (default 44100, TangoFlux's; "
+                   "other models' audio is resampled); 0: the model's own rate")
     p.add_argument('--only-needed-frames', action='store_true', help='sample only the frames the duration needs (faster)')
     p.add_argument('--quiet', action='store_true', help='no progress bar')
     return p
@@ -38,6 +40,8 @@ def _check(p:argparse.ArgumentParser, a:argparse.Namespace):
     if a.steps < 1: p.error(f"--steps must be >= 1, got {a.steps}")
     if not math.isfinite(a.guidance): p.error(f"--guidance must be a finite number, got {a.guidance}")
     if a.num_samples < 1: p.error(f"--num-samples must be >= 1, got {a.num_samples}")
+    if a.sample_rate and not 8000 <= a.sample_rate <= 192000:
+        p.error(f"--sample-rate must be between 8000 and 192000 Hz (or 0: the model's rate), got {a.sample_rate}")
     out = Path(a.output)
     if out.suffix.lstrip('.').upper() not in sf.available_formats():
         p.error(f"can't write '{out.suffix or out.name}' files: name the output .wav, .flac, .ogg or .mp3")
@@ -61,11 +65,13 @@ def main(argv:list[str]|None=None) -> int:
     t0 = time.time()
     try:
         paths = pipe.generate_to_file(a.prompt, a.output, steps=a.steps, duration=a.duration, guidance_scale=a.guidance,
-                                      seed=a.seed, num_samples=a.num_samples, only_needed_frames=a.only_needed_frames,
+                                      seed=a.seed, num_samples=a.num_samples, sample_rate=a.sample_rate or None, only_needed_frames=a.only_needed_frames,
                                       callback=lambda i, N, x: (bar.update(1), bar.set_postfix_str('decoding' if i + 1 == N else '')))
     except ValueError as e: bar.close(); p.error(str(e))
     except KeyboardInterrupt: bar.close(); print('interrupted: nothing written', file=sys.stderr); return 130
     bar.close()
     for path in (paths if isinstance(paths, list) else [paths]):
-        print(f"wrote {path} ({a.duration:g} s at {pipe.sample_rate} Hz, seed {pipe.last_seed}, {time.time() - t0:.1f} s)")
+        sr = a.sample_rate or pipe.sample_rate
+        how = '' if sr == pipe.sample_rate else f' (resampled from the model\'s {pipe.sample_rate} Hz)'
+        print(f"wrote {path} ({a.duration:g} s at {sr} Hz{how}, seed {pipe.last_seed}, {time.time() - t0:.1f} s)")
     return 0

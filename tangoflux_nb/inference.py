@@ -10,7 +10,7 @@ from typing import Callable, NamedTuple
 import torch
 from torch import Tensor
 from .core import get_device, get_dtype
-from .audio import plot_mel, save_audio, show_audio
+from .audio import plot_mel, resample, save_audio, show_audio
 from .model import TangoFlux
 from .vae import OobleckVAE, frames_for_seconds, seconds_for_frames
 
@@ -118,15 +118,20 @@ def _generate(self:TangoFluxInference,
 TangoFluxInference.generate = _generate
 
 # %% ../nbs/08_inference.ipynb #9c5c4f64
-def _generate_to_file(self:TangoFluxInference, prompt:str, path:str|Path, **kwargs) -> Path|list[Path]:
+def _generate_to_file(self:TangoFluxInference, prompt:str, path:str|Path,
+                      sample_rate:int|None=None, # rate of the file (resampled when it differs from the model's); None: the model's
+                      **kwargs) -> Path|list[Path]:
     "Generate and write the audio (any extension soundfile writes; WAV as 32-bit float), atomically."
     path = Path(path)
     import soundfile as sf
     if path.suffix.lstrip('.').upper() not in sf.available_formats():
         raise ValueError(f"can't write '{path.suffix}' files: use .wav, .flac, .ogg or .mp3")
+    sr = sample_rate or self.sample_rate
+    if sr < 8000: raise ValueError(f"sample_rate must be at least 8000 Hz, got {sr}")
     audio = self.generate(prompt, **{**kwargs, 'return_latents': False, 'return_intermediates': False})
-    if audio.ndim == 2: return save_audio(path, audio, self.sample_rate)
-    return [save_audio(path.with_name(f'{path.stem}_{i}{path.suffix}'), a, self.sample_rate) for i, a in enumerate(audio)]
+    audio = resample(audio, self.sample_rate, sr)
+    if audio.ndim == 2: return save_audio(path, audio, sr)
+    return [save_audio(path.with_name(f'{path.stem}_{i}{path.suffix}'), a, sr) for i, a in enumerate(audio)]
 
 TangoFluxInference.generate_to_file = _generate_to_file
 
