@@ -66,7 +66,7 @@ def write_toy_clips(folder:str|Path, n:int, sr:int=22050, seconds:float=1.0, see
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     return [save_audio(folder/f'toy_{i:04d}.wav', toy_clip(TOY_KINDS[i % 5], sr, seconds, seed*100003+i), sr) for i in range(n)]
 
-# %% ../nbs/06a_vae_training.ipynb #f755e958
+# %% ../nbs/06a_vae_training.ipynb #570bb23d
 @torch.no_grad()
 def init_oobleck(vae:OobleckVAE, gain:float=0.7, seed:int|None=None,
                  std_init:float=0.01,  # the posterior std to start from (the scale half of the encoder's last bias)
@@ -109,7 +109,7 @@ class MultiResolutionSTFTLoss(nn.Module):
             total = total + sc + (me.log() - mr.log()).abs().mean()
         return total / len(self.fft_sizes)
 
-# %% ../nbs/06a_vae_training.ipynb #dfefb68b
+# %% ../nbs/06a_vae_training.ipynb #614756ce
 def envelope_loss(est:Tensor, ref:Tensor, frame:int=256, floor:float=1e-7) -> Tensor:
     "Mean |dB difference| / 10 of per-channel frame energies of (B, C, T) signals (a last partial frame is dropped)."
     n = est.shape[-1] // frame * frame
@@ -271,7 +271,7 @@ def evaluate_reconstruction(vae:OobleckVAE, bank:ClipBank, max_seconds:float=10.
     return {'si_sdr_db': float(np.mean(sdr)), 'mrstft': float(np.mean(dist)), 'n_clips': len(sdr),
             'si_sdr_per_clip': sdr, 'mrstft_per_clip': dist}
 
-# %% ../nbs/06a_vae_training.ipynb #15a3c1db
+# %% ../nbs/06a_vae_training.ipynb #9c9c253c
 @torch.no_grad()
 def _fold(conv:nn.Module, scale:Tensor, dim:int):
     "Multiply a weight-normed conv's weight along `dim` (0: outputs, 1: inputs) by `scale`, keeping the weight norm exact."
