@@ -17,11 +17,11 @@ from .audio import load_audio, pad_or_crop, read_wav_file, resample, to_stereo
 from .prepare import tango_mel
 
 # %% auto #0
-__all__ = ['OOBLECK_SR', 'OOBLECK_HOP', 'VAE_WEIGHTS', 'VAE_CONFIG', 'WRAPPER_KEYS', 'MEL_SR', 'MEL_HOP', 'MEL_BINS',
-           'frames_for_samples', 'samples_for_frames', 'frames_for_seconds', 'seconds_for_frames', 'frame_rate',
-           'oobleck_default_config', 'tiny_oobleck_config', 'config_hash', 'LatentDist', 'mdct_basis', 'mdct', 'imdct',
-           'OobleckVAE', 'hub_file', 'tango_wave', 'audioldm_mel', 'audioldm_vae_config', 'tiny_mel_vae_config',
-           'MelVAE', 'load_vae']
+__all__ = ['OOBLECK_SR', 'OOBLECK_HOP', 'VAE_WEIGHTS', 'VAE_CONFIG', 'WRAPPER_KEYS', 'NOISE_SEED', 'MEL_SR', 'MEL_HOP',
+           'MEL_BINS', 'frames_for_samples', 'samples_for_frames', 'frames_for_seconds', 'seconds_for_frames',
+           'frame_rate', 'oobleck_default_config', 'tiny_oobleck_config', 'config_hash', 'LatentDist', 'mdct_basis',
+           'mdct', 'imdct', 'OobleckVAE', 'hub_file', 'tango_wave', 'audioldm_mel', 'audioldm_vae_config',
+           'tiny_mel_vae_config', 'MelVAE', 'load_vae']
 
 # %% ../nbs/06b_vae.ipynb #e3f07050
 OOBLECK_SR, OOBLECK_HOP = 44100, 2048
@@ -90,7 +90,8 @@ def _quiet(fn, *args, **kw):
         warnings.simplefilter('ignore', FutureWarning)  # diffusers builds Oobleck with the deprecated weight_norm
         return fn(*args, **kw)
 
-WRAPPER_KEYS = {'mdct_bands': 1, 'separate_channels': False}  # ours, in vae_config.json; defaults = the released VAE
+WRAPPER_KEYS = {'mdct_bands': 1, 'separate_channels': False, 'noise_bands': False}  # ours, in vae_config.json; defaults = the released VAE
+NOISE_SEED = 0  # the decoder's noise in eval mode: a fixed draw, so decoding is a deterministic function of the latents
 
 def mdct_basis(n:int) -> Tensor:
     "(n, 1, 2n) MDCT analysis = synthesis kernels (sine window, orthonormal): a perfect-reconstruction n-band filter bank."
@@ -127,13 +128,14 @@ class OobleckVAE(nn.Module):
         if any(r % 2 for r in c['downsampling_ratios']):
             raise ValueError(f"downsampling_ratios {c['downsampling_ratios']} must all be even (frames = floor(samples/hop) holds only then)")
         net = {k: v for k, v in c.items() if k not in WRAPPER_KEYS}
-        net['audio_channels'] = self.bands * (1 if self.separate_channels else c['audio_channels'])
+        net['audio_channels'] = self.bands * (1 if self.separate_channels else c['audio_channels']) * (2 if self.noise_bands else 1)
         with torch.device('meta' if meta else torch.get_default_device()): self.vae = _quiet(AutoencoderOobleck, **net)
         self.vae.eval().requires_grad_(False)
 
     sample_rate = property(lambda self: self.config['sampling_rate'])
     bands = property(lambda self: int(self.config.get('mdct_bands', 1)))
     separate_channels = property(lambda self: bool(self.config.get('separate_channels', False)))
+    noise_bands = property(lambda self: bool(self.config.get('noise_bands', False)))
     hop = property(lambda self: math.prod(self.config['downsampling_ratios']) * self.bands)
     latent_channels = property(lambda self: self.config['decoder_input_channels'] * (self.config['audio_channels'] if self.separate_channels else 1))
     audio_channels = property(lambda self: self.config['audio_channels'])
@@ -147,11 +149,15 @@ class OobleckVAE(nn.Module):
         "Prepared audio (B, C, T) -> the Oobleck's input: channels apart (B*C, 1, T) if asked, then MDCT bands (whole frames)."
         B, C, T = x.shape
         if self.separate_channels: x = x.reshape(B*C, 1, T)
-        if self.bands == 1: return x                    # the original: the waveform as it is
-        return mdct(F.pad(x, (0, -T % self.bands)), self.bands)[..., :self.n_frames(T) * (self.hop // self.bands)]
+        if self.bands > 1: x = mdct(F.pad(x, (0, -T % self.bands)), self.bands)[..., :self.n_frames(T) * (self.hop // self.bands)]
+        return torch.cat([x, x.abs()], 1) if self.noise_bands else x  # bands == 1 and no noise: the original waveform
 
     def from_net(self, y:Tensor, batch:int) -> Tensor:
         "The Oobleck's output -> audio (B, C, frames*hop)."
+        if self.noise_bands:                            # deterministic part + |amplitude| x white noise, per band
+            det, amp = y.chunk(2, 1)
+            g = None if self.vae.training else torch.Generator().manual_seed(NOISE_SEED)
+            y = det + amp.abs() * torch.randn(amp.shape, generator=g).to(amp)
         if self.bands > 1: y = imdct(y, self.bands, y.shape[-1] * self.bands)
         return y.reshape(batch, -1, y.shape[-1])
 
