@@ -27,12 +27,13 @@ def demo_vae_config(sample_rate:int=22050,      # audio rate of the VAE
                     ratios:tuple=(2, 4, 4, 4),   # the network's downsampling ratios
                     bands:int=16,                # MDCT bands before the network (hop = bands x product of ratios)
                     separate_channels:bool=True, # encode left and right apart (latents: 2 x width/2)
+                    noise_bands:bool=True,       # the decoder's per-band noise source (see 06b, "Band and channel options")
                    ) -> dict:
-    "The small Oobleck the demo model ships: 16 MDCT bands, width 32, left/right apart, 32 latent channels, hop 2048 at 22.05 kHz."
+    "The small Oobleck the demo model ships: 16 MDCT bands with a noise source, width 32, left/right apart, 32 latent channels, hop 2048 at 22.05 kHz."
     return {**oobleck_default_config(), 'encoder_hidden_size': width, 'decoder_channels': width,
             'decoder_input_channels': width // 2, 'downsampling_ratios': list(ratios),
             'channel_multiples': [1, 2, 4, 8, 16][:len(ratios)], 'sampling_rate': sample_rate,
-            'mdct_bands': bands, 'separate_channels': separate_channels}
+            'mdct_bands': bands, 'separate_channels': separate_channels, 'noise_bands': noise_bands}
 
 def micro_vae_config(sample_rate:int=8000) -> dict:
     "A very small Oobleck (hop 64, 4 latent channels) for tests: a training step takes milliseconds."
