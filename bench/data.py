@@ -85,7 +85,7 @@ def main(argv=None):
         from tangoflux_nb.vae_training import demo_vae_config
         n = min(a.n_latent, a.n)
         vaes = [('tiny Oobleck (oobleck-tiny, 44.1 kHz, 64 ch)', lambda: load_vae('oobleck-tiny', device='cpu'), n),
-                ('small Oobleck (demo_vae_config: 22.05 kHz, 16 MDCT bands, L/R apart)', lambda: OobleckVAE(demo_vae_config()), n)] if n else []
+                ('small Oobleck (demo_vae_config: 22.05 kHz, 16 MDCT bands + noise, L/R apart)', lambda: OobleckVAE(demo_vae_config()), n)] if n else []
         if a.released: vaes.append(('released-size Oobleck (random weights)', lambda: OobleckVAE(oobleck_default_config()),
                                     min(a.released, a.n)))
         for name, make, n in vaes:
