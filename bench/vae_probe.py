@@ -9,7 +9,7 @@ from pathlib import Path
 from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tangoflux_nb.demo_model import split_items, vae_adherence
-from tangoflux_nb.vae_training import ClipBank, MultiResolutionSTFTLoss, _lr_at, demo_vae_config
+from tangoflux_nb.vae_training import ClipBank, MultiResolutionSTFTLoss, _lr_at, demo_vae_config, envelope_loss
 from tangoflux_nb.vae import OobleckVAE
 
 def reinit(net, mode, gain, io=1.0):
@@ -94,8 +94,7 @@ for step in range(a.steps):
             f = lambda q: torch.stft(q.reshape(-1, q.shape[-1]), nf, nf//4, window=w, return_complex=True).abs().transpose(1, 2) @ fb
             sp = sp + (torch.log(f(y) + a.c) - torch.log(f(x) + a.c)).abs().mean()
     if a.env:                             # per-channel loudness envelope in dB: rewards level and left/right balance
-        fe = lambda q: 10*torch.log10(q.reshape(*q.shape[:-1], -1, 256).pow(2).mean(-1) + 1e-7)
-        sp = sp + a.env*(fe(y) - fe(x)).abs().mean()/10
+        sp = sp + a.env*envelope_loss(y, x)
     loss = a.l1*l1 + sp + 1e-4*kl
     opt.zero_grad(); loss.backward(); opt.step()
     if step % 20 == 0: print(step, f'{time.time()-t0:.0f}s', f'stft {sp.item():.3f} kl {kl.item():.1f} std {post.std.mean().item():.3f} meanabs {post.mean.abs().mean().item():.3f}', flush=True)
