@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 import torch.nn.functional as F
+import torchaudio
 from safetensors.torch import load_file, save_file
 from diffusers import AutoencoderKL, AutoencoderOobleck
 from .core import atomic_path, get_device, get_dtype
@@ -17,11 +18,12 @@ from .audio import load_audio, pad_or_crop, read_wav_file, resample, to_stereo
 from .prepare import tango_mel
 
 # %% auto #0
-__all__ = ['OOBLECK_SR', 'OOBLECK_HOP', 'VAE_WEIGHTS', 'VAE_CONFIG', 'WRAPPER_KEYS', 'NOISE_SEED', 'MEL_SR', 'MEL_HOP',
-           'MEL_BINS', 'frames_for_samples', 'samples_for_frames', 'frames_for_seconds', 'seconds_for_frames',
-           'frame_rate', 'oobleck_default_config', 'tiny_oobleck_config', 'config_hash', 'LatentDist', 'mdct_basis',
-           'mdct', 'imdct', 'OobleckVAE', 'hub_file', 'tango_wave', 'audioldm_mel', 'audioldm_vae_config',
-           'tiny_mel_vae_config', 'MelVAE', 'load_vae']
+__all__ = ['OOBLECK_SR', 'OOBLECK_HOP', 'VAE_WEIGHTS', 'VAE_CONFIG', 'WRAPPER_KEYS', 'NOISE_SEED', 'SPECTRAL_KEYS', 'MEL_SR',
+           'MEL_HOP', 'MEL_BINS', 'frames_for_samples', 'samples_for_frames', 'frames_for_seconds',
+           'seconds_for_frames', 'frame_rate', 'oobleck_default_config', 'tiny_oobleck_config', 'config_hash',
+           'LatentDist', 'mdct_basis', 'mdct', 'imdct', 'OobleckVAE', 'hub_file', 'spectral_vae_config', 'SpectralVAE',
+           'vae_from_config', 'tango_wave', 'audioldm_mel', 'audioldm_vae_config', 'tiny_mel_vae_config', 'MelVAE',
+           'load_vae']
 
 # %% ../nbs/06b_vae.ipynb #e3f07050
 OOBLECK_SR, OOBLECK_HOP = 44100, 2048
@@ -169,6 +171,10 @@ class OobleckVAE(nn.Module):
         "Network-layout latents -> (B, latent_channels, frames) (left's channels, then right's, when apart)."
         return t.reshape(batch, -1, t.shape[-1])
 
+    def split(self, z:Tensor) -> Tensor:
+        "(B, latent_channels, frames) -> the network's latent layout (inverse of `merge`)."
+        return z.reshape(-1, self.config['decoder_input_channels'], z.shape[-1])
+
     def decode_net(self, z:Tensor, batch:int) -> Tensor:
         "Network-layout latents -> audio (B, C, frames*hop), with gradients."
         return self.from_net(self.vae.decode(z).sample, batch)
@@ -206,7 +212,7 @@ def _decode(self:OobleckVAE, latents:Tensor) -> Tensor:
         raise ValueError(f"latents must be (B, T, {self.latent_channels}); got {tuple(z.shape)}{hint}")
     p = next(self.vae.parameters())
     z = z.transpose(1, 2).to(p.device, p.dtype)
-    return self.decode_net(z.reshape(-1, self.config['decoder_input_channels'], z.shape[-1]), len(z))
+    return self.decode_net(self.split(z), len(z))
 
 OobleckVAE.prepare, OobleckVAE.encode, OobleckVAE.decode = _prepare, _encode, _decode
 
@@ -252,7 +258,7 @@ def _from_pretrained(cls, name_or_path:str|Path, # folder / vae.safetensors file
     weights = p if p.is_file() else hub_file(name_or_path, VAE_WEIGHTS)
     cfg_file = weights.parent/VAE_CONFIG if p.is_file() else hub_file(name_or_path, VAE_CONFIG, optional=True)
     config = json.loads(cfg_file.read_text()) if cfg_file is not None and cfg_file.exists() else None
-    vae = cls(config, meta=True)
+    vae = (SpectralVAE if (config or {}).get('representation') == 'mel' else cls)(config, meta=True)
     sd = load_file(str(weights))
     where = f"the config in {cfg_file}" if config else "the default config (no vae_config.json beside it)"
     try: missing, unexpected = vae.vae.load_state_dict(sd, strict=False, assign=True)
@@ -275,6 +281,72 @@ def _read_audio(self:OobleckVAE, path:str|Path, # any audio file soundfile reads
     return to_stereo(wave) if stereo else wave.mean(0, keepdim=True)
 
 OobleckVAE.read_audio = _read_audio
+
+# %% ../nbs/06b_vae.ipynb #9d2e8274
+SPECTRAL_KEYS = dict(representation='mel', sampling_rate=22050, audio_channels=2, n_fft=512, stft_hop=128, n_mels=64,
+                     power=0.3, griffin_lim_iters=32, griffin_lim_momentum=0.99)  # ours; the rest of the config is AutoencoderKL's
+
+def spectral_vae_config(block_out_channels:tuple=(32, 32, 64, 64, 64), # one 2-D block per entry; all but the last halve time and mels
+                        latent_channels:int=8,                          # per (mel row, frame) of the latent grid
+                        **kw,                                           # any SPECTRAL_KEYS or AutoencoderKL kwargs
+                       ) -> dict:
+    "A `SpectralVAE` config: the defaults give hop 2048 at 22.05 kHz and 2 x 8 x 4 = 64 latent channels per frame."
+    n = len(block_out_channels)
+    return {**SPECTRAL_KEYS, 'in_channels': 1, 'out_channels': 1, 'down_block_types': ['DownEncoderBlock2D']*n,
+            'up_block_types': ['UpDecoderBlock2D']*n, 'block_out_channels': list(block_out_channels), 'layers_per_block': 1,
+            'latent_channels': latent_channels, 'norm_num_groups': 8, 'mid_block_add_attention': False, **kw}
+
+class SpectralVAE(OobleckVAE):
+    "Ours: audio (B, C, samples) <-> per-channel compressed mels <-> a 2-D `AutoencoderKL` <-> latents (B, T, C*L*mels'); Griffin-Lim decodes."
+    spectral = True
+    def __init__(self, config:dict|None=None, meta:bool=False):
+        nn.Module.__init__(self)
+        c = self.config = {**spectral_vae_config(), **(config or {})}
+        if c['representation'] != 'mel': raise ValueError(f"representation must be 'mel', got {c['representation']!r}")
+        if c['n_mels'] % self.down or c['n_fft'] < c['stft_hop']:
+            raise ValueError(f"n_mels ({c['n_mels']}) must be a multiple of the 2-D downsampling ({self.down}) and n_fft >= stft_hop")
+        with torch.device('meta' if meta else torch.get_default_device()):
+            self.vae = AutoencoderKL(**{k: v for k, v in c.items() if k not in SPECTRAL_KEYS})
+        self.vae.eval().requires_grad_(False)
+
+    down = property(lambda self: 2**(len(self.config['block_out_channels']) - 1))
+    hop = property(lambda self: self.config['stft_hop'] * self.down)
+    latent_channels = property(lambda self: self.config['audio_channels'] * self.config['latent_channels'] * self.config['n_mels'] // self.down)
+    name = property(lambda self: 'spectral')
+
+    def mel_fb(self, x:Tensor) -> Tensor:
+        "(n_fft/2 + 1, n_mels) slaney mel filterbank, on x's device, float32."
+        c = self.config
+        return torchaudio.functional.melscale_fbanks(c['n_fft']//2 + 1, 0., c['sampling_rate']/2, c['n_mels'], c['sampling_rate'],
+                                                     norm='slaney', mel_scale='slaney').to(x.device)
+
+    def to_net(self, x:Tensor) -> Tensor:
+        "Prepared audio (B, C, T) -> compressed mels (B*C, 1, frames*down, n_mels), frame f centred on sample f*stft_hop."
+        B, C, T = x.shape; c = self.config
+        S = torch.stft(x.reshape(B*C, T).float(), c['n_fft'], c['stft_hop'], window=torch.hann_window(c['n_fft'], device=x.device),
+                       return_complex=True).abs()[..., :self.n_frames(T)*self.down]
+        return (S.transpose(1, 2) @ self.mel_fb(x)).clamp_min(0).pow(c['power'])[:, None].to(x.dtype)
+
+    def from_net(self, y:Tensor, batch:int) -> Tensor:
+        "Compressed mels (B*C, 1, F, n_mels) -> audio (B, C, F*stft_hop) by pseudo-inverse and Griffin-Lim."
+        c = self.config; n = c['n_fft']
+        M = y[:, 0].float().clamp_min(0).pow(1/c['power'])
+        S = F.pad((M @ torch.linalg.pinv(self.mel_fb(y))).clamp_min(0).transpose(1, 2), (0, 1))  # + the frame at the last sample
+        w = torchaudio.functional.griffinlim(S, torch.hann_window(n, device=y.device), n, c['stft_hop'], n, 1., c['griffin_lim_iters'],
+                                             c['griffin_lim_momentum'], (S.shape[-1] - 1)*c['stft_hop'], rand_init=False)
+        return w.reshape(batch, -1, w.shape[-1]).to(y.dtype)
+
+    def merge(self, t:Tensor, batch:int) -> Tensor:
+        "(B*C, L, frames, mels') -> (B, C*L*mels', frames)."
+        return t.transpose(2, 3).reshape(batch, -1, t.shape[2])
+
+    def split(self, z:Tensor) -> Tensor:
+        "(B, latent_channels, frames) -> (B*C, L, frames, mels') (inverse of `merge`)."
+        return z.reshape(-1, self.config['latent_channels'], self.config['n_mels'] // self.down, z.shape[-1]).transpose(2, 3)
+
+def vae_from_config(config:dict|None=None, meta:bool=False) -> OobleckVAE:
+    "A `SpectralVAE` when `config['representation'] == 'mel'`, else an `OobleckVAE` (None: the released Oobleck)."
+    return (SpectralVAE if (config or {}).get('representation') == 'mel' else OobleckVAE)(config, meta=meta)
 
 # %% ../nbs/06b_vae.ipynb #f63ab8e4
 MEL_SR, MEL_HOP, MEL_BINS = 16000, 160, 64

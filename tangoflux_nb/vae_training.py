@@ -168,6 +168,15 @@ class ClipBank:
         return out
 
 # %% ../nbs/06a_vae_training.ipynb #3795bd99
+def _spectral_loss(vae, x, stft_weight, kl_weight, generator, post_noise):
+    "A `SpectralVAE`'s loss: L1 between its input and output compressed mels (as 'stft') plus KL per input element."
+    target = vae.to_net(x)
+    post = vae.vae.encode(target).latent_dist
+    z = post.mean + post_noise*post.std*torch.randn(post.mean.shape, generator=generator).to(post.mean)
+    sp, kl = (vae.vae.decode(z).sample - target).abs().mean(), post.kl().mean() / target[0].numel()
+    loss = stft_weight*sp + kl_weight*kl
+    return loss, {'loss': loss.item(), 'l1': 0., 'stft': sp.item(), 'kl': kl.item(), 'env': 0.}
+
 def vae_loss(vae:nn.Module,     # an `OobleckVAE` or a bare diffusers AutoencoderOobleck (in train mode)
              x:Tensor,          # (B, C, T) audio, T a multiple of the hop
              stft:MultiResolutionSTFTLoss,
@@ -177,6 +186,7 @@ def vae_loss(vae:nn.Module,     # an `OobleckVAE` or a bare diffusers Autoencode
              post_noise:float=1.,  # 1: decode a posterior sample (a VAE); 0: the mean (an autoencoder)
             ) -> tuple[Tensor, dict]:
     "Reconstruction (L1 + MR-STFT) of a posterior sample plus the weighted KL; returns (loss, parts)."
+    if getattr(vae, 'spectral', False): return _spectral_loss(vae, x, stft_weight, kl_weight, generator, post_noise)
     wrapped = isinstance(vae, OobleckVAE)
     post = vae.latent_dist(x) if wrapped else vae.encode(x).latent_dist
     z = post.mean + post_noise*post.std*torch.randn(post.mean.shape, generator=generator).to(post.mean)
@@ -228,7 +238,7 @@ def train_vae(vae:OobleckVAE,            # the model to train (its config is sav
     out, ck = Path(out_dir), Path(out_dir)/'checkpoint'
     if bank.sr != vae.sample_rate: raise ValueError(f"the clips are at {bank.sr} Hz but the VAE runs at {vae.sample_rate} Hz")
     net = vae.vae.train().requires_grad_(True)
-    if not train_biases:
+    if not train_biases and not getattr(vae, 'spectral', False):
         for name, p in net.named_parameters():
             if name.endswith('bias') and not name.startswith('encoder.conv2'): p.requires_grad_(False)
     opt = torch.optim.AdamW([p for p in net.parameters() if p.requires_grad], lr=lr, betas=(0.8, 0.99), weight_decay=1e-3)
@@ -282,12 +292,25 @@ def _fold(conv:nn.Module, scale:Tensor, dim:int):
     if dim == 0 and conv.bias is not None: conv.bias.mul_(scale)
 
 @torch.no_grad()
+def _normalize_spectral(vae, bank, n, n_batches, batch_size, seed):
+    "`SpectralVAE`: fold the RMS of each latent channel into AutoencoderKL's 1x1 quant convs (mean / rms, std / rms)."
+    net, L = vae.vae, vae.config['latent_channels']
+    z = torch.cat([vae.latent_dist(vae.prepare(bank.batch(batch_size, n, seed, i))).mean.transpose(0, 1).reshape(L, -1)
+                   for i in range(n_batches)], 1)
+    rms = z.pow(2).mean(1).sqrt().clamp_min(1e-8)
+    q, pq = net.quant_conv, net.post_quant_conv
+    q.weight[:L] /= rms.view(-1, 1, 1, 1); q.bias[:L] /= rms; q.bias[L:] -= 2*rms.log()   # rows: means, then log-variances
+    pq.weight.mul_(rms.view(1, -1, 1, 1))
+    return rms
+
+@torch.no_grad()
 def normalize_latent_scale(vae:OobleckVAE,   # a trained VAE (changed in place)
                            bank:ClipBank,     # clips to measure the latents on
                            n_batches:int=8, batch_size:int=8, crop_seconds:float=2.0, seed:int=0) -> Tensor:
     "Fold per-channel latent RMS into the weights so posterior means have unit RMS; returns the factors applied."
-    net, C = vae.vae, vae.config['decoder_input_channels']   # the network's channels (shared by left and right if apart)
     n = max(1, int(crop_seconds*vae.sample_rate) // vae.hop) * vae.hop
+    if getattr(vae, 'spectral', False): return _normalize_spectral(vae, bank, n, n_batches, batch_size, seed)
+    net, C = vae.vae, vae.config['decoder_input_channels']   # the network's channels (shared by left and right if apart)
     z = torch.cat([vae.encode(bank.batch(batch_size, n, seed, i)).mean.reshape(-1, C) for i in range(n_batches)])
     rms = z.pow(2).mean(0).sqrt().clamp_min(1e-8).to(next(net.parameters()))
     enc = net.encoder.conv2
