@@ -40,12 +40,12 @@ def one(spec:dict) -> dict:
     from tangoflux_nb.model import tangoflux_config
     from tangoflux_nb.text import FLAN_T5_LARGE
     from tangoflux_nb.train import train
-    from tangoflux_nb.vae import OobleckVAE
+    from tangoflux_nb.vae import OobleckVAE, vae_from_config
     load0, tmp = round(os.getloadavg()[0], 2), Path(tempfile.mkdtemp(prefix='bench_train_'))
     released = spec['size'] == 'released'
     recipe = demo_recipe('full')
     torch.manual_seed(0)
-    vae = OobleckVAE() if released else OobleckVAE(recipe['vae']['config'])
+    vae = OobleckVAE() if released else vae_from_config(recipe["vae"]["config"])
     vae.save_pretrained(tmp/'vae')
     bs, steps = spec['batch'], spec['steps']
     data = _data(tmp, bs * steps, vae.sample_rate)
