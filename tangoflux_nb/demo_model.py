@@ -198,9 +198,10 @@ def build_demo(out:str|Path,                 # the assets folder: the model goes
                work:str|Path='outputs/demo_work', # data, VAE, latents and training run (resumable)
                scale:str='full', threads:int|None=None, progress:bool=True,
                command:str|None=None,         # recorded in demo_model.json (default: the equivalent CLI line)
+               recipe:dict|None=None,         # a modified `demo_recipe` (bench/demo_variant.py); None: demo_recipe(scale)
               ) -> Path:
     "Train and export the demo model (every stage resumable); returns the model folder."
-    recipe, work, times = demo_recipe(scale), Path(work), {}
+    recipe, work, times = recipe or demo_recipe(scale), Path(work), {}
     torch.set_num_threads(threads or recipe['threads'])
     work.mkdir(parents=True, exist_ok=True); t0 = time.time()
     data = _timed(times, 'data', make_data, recipe, work, progress)
