@@ -3,6 +3,7 @@
 decode, and report the SynthCaps adherence of the result per attribute. An exploration tool, not a test:
 
   python bench/latent_noise_probe.py --vae tangoflux_nb/assets/demo --data outputs/demo_work/synthcaps
+  python bench/latent_noise_probe.py --vae tangoflux_nb/assets/demo --n 12 --sigmas 0 --peaks   # the shipped VAE's ~226 Hz tone
   python bench/latent_noise_probe.py --vae outputs/demo_spectral/demo --data outputs/demo_work/synthcaps   # a --scale spectral build
 """
 import argparse, json, sys
@@ -21,6 +22,7 @@ def main():
     ap.add_argument('--data', default='outputs/demo_work/synthcaps'); ap.add_argument('--split', default='val')
     ap.add_argument('--n', type=int, default=40); ap.add_argument('--sigmas', default='0,0.1,0.3')
     ap.add_argument('--seed', type=int, default=0); ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--peaks', action='store_true', help="also print each reconstruction's strongest frequency")
     a = ap.parse_args(); torch.set_num_threads(a.threads)
     vae = OobleckVAE.from_pretrained(a.vae, device='cpu')
     items = split_items(Path(a.data), a.split)[:a.n]
@@ -30,6 +32,9 @@ def main():
         n = max(vae.hop, -(-w.shape[-1] // vae.hop) * vae.hop)
         lats.append(vae.encode(torch.nn.functional.pad(w, (0, n - w.shape[-1]))[None]).mean)
     rms = torch.cat([z.reshape(-1, z.shape[-1]) for z in lats]).pow(2).mean().sqrt().item()
+    if a.peaks:   # what the reconstructions sound like: the strongest frequency of each (mid channel)
+        ys = [vae.decode(z)[0, :, :w.shape[-1]].mean(0) for z, w in zip(lats, clips)]
+        print('strongest frequency of each reconstruction (Hz):', [round(torch.fft.rfft(y).abs().argmax().item() * vae.sample_rate / len(y)) for y in ys])
     for s in (float(x) for x in a.sigmas.split(',')):
         g = torch.Generator().manual_seed(a.seed)
         waves = [vae.decode(z + s*torch.randn(z.shape, generator=g))[0, :, :w.shape[-1]] for z, w in zip(lats, clips)]
