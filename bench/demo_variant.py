@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tangoflux_nb.demo_model import SCALES, build_demo, demo_recipe, evaluate_demo, write_adherence_table
-from tangoflux_nb.vae import frames_for_seconds, vae_from_config
+from tangoflux_nb.vae import frames_for_seconds, spectral_vae_config, vae_from_config
 
 def apply(recipe:dict, assignment:str) -> dict:
     "Set one dotted key of the recipe from KEY=JSON (e.g. training.max_train_steps=2000)."
@@ -34,8 +34,8 @@ def main():
     recipe = demo_recipe(a.scale)
     for s in a.set: apply(recipe, s)
     c = recipe['vae']['config']
-    if 'block_out_channels' in c and 'down_block_types' in c:        # a SpectralVAE: one block type per width
-        n = len(c['block_out_channels']); c['down_block_types'], c['up_block_types'] = ['DownEncoderBlock2D']*n, ['UpDecoderBlock2D']*n
+    if c.get('representation') == 'mel':                             # a SpectralVAE: rebuild the block lists for the widths
+        recipe['vae']['config'] = c = spectral_vae_config(**{k: v for k, v in c.items() if k not in ('down_block_types', 'up_block_types')})
     v = vae_from_config(c, meta=True)                                # the transformer follows the VAE
     recipe['model'].update(in_channels=v.latent_channels, audio_seq_len=frames_for_seconds(recipe['model']['max_duration'], v.sample_rate, v.hop))
     work, cmd = Path(a.work), 'python bench/demo_variant.py ' + ' '.join(sys.argv[1:])
