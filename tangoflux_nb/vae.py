@@ -284,15 +284,16 @@ OobleckVAE.read_audio = _read_audio
 
 # %% ../nbs/06b_vae.ipynb #9d2e8274
 SPECTRAL_KEYS = dict(representation='mel', sampling_rate=22050, audio_channels=2, n_fft=512, stft_hop=128, n_mels=64,
-                     power=0.3, griffin_lim_iters=32, griffin_lim_momentum=0.99)  # ours; the rest of the config is AutoencoderKL's
+                     power=0.3, griffin_lim_iters=32, griffin_lim_momentum=0.99,  # ours; the rest of the config is AutoencoderKL's
+                     joint_stereo=False)  # True: the channels are one image's planes (one latent grid), False: encoded apart
 
 def spectral_vae_config(block_out_channels:tuple=(32, 32, 64, 64, 64), # one 2-D block per entry; all but the last halve time and mels
                         latent_channels:int=8,                          # per (mel row, frame) of the latent grid
                         **kw,                                           # any SPECTRAL_KEYS or AutoencoderKL kwargs
                        ) -> dict:
     "A `SpectralVAE` config: the defaults give hop 2048 at 22.05 kHz and 2 x 8 x 4 = 64 latent channels per frame."
-    n = len(block_out_channels)
-    return {**SPECTRAL_KEYS, 'in_channels': 1, 'out_channels': 1, 'down_block_types': ['DownEncoderBlock2D']*n,
+    n, io = len(block_out_channels), kw.get('audio_channels', 2) if kw.get('joint_stereo') else 1
+    return {**SPECTRAL_KEYS, 'in_channels': io, 'out_channels': io, 'down_block_types': ['DownEncoderBlock2D']*n,
             'up_block_types': ['UpDecoderBlock2D']*n, 'block_out_channels': list(block_out_channels), 'layers_per_block': 1,
             'latent_channels': latent_channels, 'norm_num_groups': 8, 'mid_block_add_attention': False, **kw}
 
@@ -311,7 +312,8 @@ class SpectralVAE(OobleckVAE):
 
     down = property(lambda self: 2**(len(self.config['block_out_channels']) - 1))
     hop = property(lambda self: self.config['stft_hop'] * self.down)
-    latent_channels = property(lambda self: self.config['audio_channels'] * self.config['latent_channels'] * self.config['n_mels'] // self.down)
+    joint = property(lambda self: bool(self.config['joint_stereo']))
+    latent_channels = property(lambda self: (1 if self.joint else self.config['audio_channels']) * self.config['latent_channels'] * self.config['n_mels'] // self.down)
     name = property(lambda self: 'spectral')
 
     def mel_fb(self, x:Tensor) -> Tensor:
@@ -321,27 +323,28 @@ class SpectralVAE(OobleckVAE):
                                                      norm='slaney', mel_scale='slaney').to(x.device)
 
     def to_net(self, x:Tensor) -> Tensor:
-        "Prepared audio (B, C, T) -> compressed mels (B*C, 1, frames*down, n_mels), frame f centred on sample f*stft_hop."
+        "Prepared audio (B, C, T) -> compressed mels (B*C, 1, frames*down, n_mels), or (B, C, ...) if joint; frame f centred on sample f*stft_hop."
         B, C, T = x.shape; c = self.config
         S = torch.stft(x.reshape(B*C, T).float(), c['n_fft'], c['stft_hop'], window=torch.hann_window(c['n_fft'], device=x.device),
                        return_complex=True).abs()[..., :self.n_frames(T)*self.down]
-        return (S.transpose(1, 2) @ self.mel_fb(x)).clamp_min(0).pow(c['power'])[:, None].to(x.dtype)
+        M = (S.transpose(1, 2) @ self.mel_fb(x)).clamp_min(0).pow(c['power'])
+        return (M.reshape(B, C, *M.shape[1:]) if self.joint else M[:, None]).to(x.dtype)
 
     def from_net(self, y:Tensor, batch:int) -> Tensor:
-        "Compressed mels (B*C, 1, F, n_mels) -> audio (B, C, F*stft_hop) by pseudo-inverse and Griffin-Lim."
+        "Compressed mels (B*C, 1, F, n_mels) or (B, C, F, n_mels) -> audio (B, C, F*stft_hop) by pseudo-inverse and Griffin-Lim."
         c = self.config; n = c['n_fft']
-        M = y[:, 0].float().clamp_min(0).pow(1/c['power'])
+        M = y.float().reshape(-1, *y.shape[2:]).clamp_min(0).pow(1/c['power'])
         S = F.pad((M @ torch.linalg.pinv(self.mel_fb(y))).clamp_min(0).transpose(1, 2), (0, 1))  # + the frame at the last sample
         w = torchaudio.functional.griffinlim(S, torch.hann_window(n, device=y.device), n, c['stft_hop'], n, 1., c['griffin_lim_iters'],
                                              c['griffin_lim_momentum'], (S.shape[-1] - 1)*c['stft_hop'], rand_init=False)
         return w.reshape(batch, -1, w.shape[-1]).to(y.dtype)
 
     def merge(self, t:Tensor, batch:int) -> Tensor:
-        "(B*C, L, frames, mels') -> (B, C*L*mels', frames)."
+        "(B*C, L, frames, mels') -> (B, C*L*mels', frames); joint: (B, L, frames, mels') -> (B, L*mels', frames)."
         return t.transpose(2, 3).reshape(batch, -1, t.shape[2])
 
     def split(self, z:Tensor) -> Tensor:
-        "(B, latent_channels, frames) -> (B*C, L, frames, mels') (inverse of `merge`)."
+        "(B, latent_channels, frames) -> (B*C or B, L, frames, mels') (inverse of `merge`)."
         return z.reshape(-1, self.config['latent_channels'], self.config['n_mels'] // self.down, z.shape[-1]).transpose(2, 3)
 
 def vae_from_config(config:dict|None=None, meta:bool=False) -> OobleckVAE:
