@@ -35,7 +35,7 @@ def main():
     for s in a.set: apply(recipe, s)
     c = recipe['vae']['config']
     if c.get('representation') == 'mel':                             # a SpectralVAE: rebuild the block lists for the widths
-        recipe['vae']['config'] = c = spectral_vae_config(**{k: v for k, v in c.items() if k not in ('down_block_types', 'up_block_types')})
+        recipe['vae']['config'] = c = spectral_vae_config(**{k: v for k, v in c.items() if k not in ('down_block_types', 'up_block_types', 'in_channels', 'out_channels')})
     v = vae_from_config(c, meta=True)                                # the transformer follows the VAE
     recipe['model'].update(in_channels=v.latent_channels, audio_seq_len=frames_for_seconds(recipe['model']['max_duration'], v.sample_rate, v.hop))
     work, cmd = Path(a.work), 'python bench/demo_variant.py ' + ' '.join(sys.argv[1:])
