@@ -5,7 +5,7 @@ held-out split. An exploration tool for the recipe, not the shipped build:
   python bench/demo_variant.py --scale spectral --work outputs/variant_a --n 100 \
       --set vae.config.block_out_channels=[16,32,64,64,64] --set vae.config.latent_channels=4
 """
-import argparse, json, sys, time
+import argparse, json, sys
 from pathlib import Path
 import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
