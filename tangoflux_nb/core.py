@@ -116,7 +116,7 @@ class TrainingConfig:
     adam_weight_decay: float = 1e-2
     checkpointing_steps: str = 'best'       # 'best', 'epoch', or an integer N (every N steps)
     save_every: int = 5                     # with 'best': also keep epoch_{n} every this many epochs
-    mixed_precision: str = 'no'             # accelerate: 'no', 'bf16', 'fp16'
+    mixed_precision: str = 'no'             # accelerate: 'no', 'bf16', 'fp16'; or 'auto'
     log_every: int = 10
     lr_scheduler_type: str = 'linear'       # transformers `get_scheduler` name (the original's --lr_scheduler_type)
     max_grad_norm: float|None = None        # clip the gradient norm (the original: no clipping)
@@ -126,6 +126,8 @@ class TrainingConfig:
                                             # faster): set it above the number of captions to encode each once
     latent_fill: str = 'error'              # cached latents shorter than audio_seq_len: 'error', 'zeros', or 'silence'
                                             # (the VAE's latent of silence, what the original's zero padding encodes to)
+    posterior_scale: float = 1.0            # training latent = mean + posterior_scale * std * eps: 1 the original's
+                                            # posterior sample, 0 the posterior mean (a VAE with a wide posterior)
     report_to: str = 'none'                 # accelerate trackers: 'none', 'tensorboard', 'wandb', 'all'
     dataloader_num_workers: int = 0
     checkpoints_total_limit: int|None = None # keep only the newest N step_* checkpoints (None: all, as the original)

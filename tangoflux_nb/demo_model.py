@@ -37,7 +37,7 @@ def demo_recipe(scale:str='full') -> dict:
     training = dict(per_device_batch_size=16 if full else 4, learning_rate=5e-4, gradient_accumulation_steps=1,
                     num_train_epochs=10_000, num_warmup_steps=100 if full else 1, max_audio_duration=10,
                     max_train_steps=(1800 if spectral else 2000) if full else 3, seed=0, train_duration_embedder=True, fix_lr_schedule=True,
-                    text_encoder_eval=True, text_cache_size=4096, latent_fill='silence', mixed_precision='bf16' if full else 'no',
+                    text_encoder_eval=True, text_cache_size=4096, latent_fill='silence', mixed_precision='auto' if full else 'no',
                     checkpointing_steps='250' if full else '1000', checkpoints_total_limit=2, log_every=25 if full else 1)
     return dict(scale=scale, threads=2, max_mb=30. if full else None,
                 data=dict(n=2200 if full else 10, heldout=200 if full else 3, seed=0, sr=sr,

@@ -26,8 +26,8 @@ from .flow import sample_sigmas
 # %% auto #0
 __all__ = ['lr_plan', 'make_scheduler', 'lr_curve', 'make_optimizer', 'step_generator', 'step_draws', 'batch_latents',
            'silence_latent', 'make_dataset', 'write_toy_dataset', 'write_toy_config', 'save_checkpoint',
-           'find_checkpoint', 'prune_checkpoints', 'export_pretrained', 'validate', 'check_training_options', 'train',
-           'main']
+           'find_checkpoint', 'prune_checkpoints', 'export_pretrained', 'resolve_mixed_precision', 'validate',
+           'check_training_options', 'train', 'main']
 
 # %% ../nbs/09_training.ipynb #bbf3ba0d
 def lr_plan(tc:TrainingConfig,     # the `training` section
@@ -219,30 +219,37 @@ def export_pretrained(source:TangoFlux|str|Path,   # a model, or a checkpoint fo
     return Path(out)
 
 # %% ../nbs/09_training.ipynb #b99b5775
+def resolve_mixed_precision(mp:str, device:str|None=None) -> str:
+    "'auto': 'bf16' where the device computes bf16 fast (a CUDA GPU with bf16, a CPU with oneDNN bf16 kernels), else 'no'; other values as they are."
+    if mp != 'auto': return mp
+    device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    if device.startswith('cuda'): return 'bf16' if torch.cuda.is_bf16_supported() else 'no'
+    return 'bf16' if torch.ops.mkldnn._is_mkldnn_bf16_supported() else 'no'   # AVX2-only CPUs fall back to slow bf16 matmuls
+
 def _accelerator(tc:TrainingConfig, output_dir:Path, seed:int) -> Accelerator:
     if int(os.environ.get('WORLD_SIZE', '1')) == 1:   # a plain process (e.g. a notebook): allow new settings per run
         AcceleratorState._reset_state(); GradientState._reset_state()
     trackers = None if tc.report_to in ('none', '', None) else tc.report_to
-    return Accelerator(gradient_accumulation_steps=tc.gradient_accumulation_steps, mixed_precision=tc.mixed_precision,
+    return Accelerator(gradient_accumulation_steps=tc.gradient_accumulation_steps, mixed_precision=resolve_mixed_precision(tc.mixed_precision),
                        log_with=trackers, project_dir=str(output_dir),
                        dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True, data_seed=seed))
 
-def _loss(model, batch, seed, step, acc, seq_len, vae, micro=0, G=1, stream=0):
+def _loss(model, batch, seed, step, acc, seq_len, vae, micro=0, G=1, stream=0, post_scale=1.):
     "SFT loss of this process's batch, with the draws of its block of the global batch."
     B, C, P = len(batch['caption']), acc.unwrap_model(model).in_channels, acc.num_processes
     block = micro * P + acc.process_index
     sigma, noise, post = step_draws(seed, step, B, (seq_len, C), block, G * P, stream)
     dev = acc.device
-    x0 = batch_latents(batch, seq_len, post, vae).to(dev)
+    x0 = batch_latents(batch, seq_len, post * post_scale, vae).to(dev)
     g = step_generator(seed, step, 2 + block + 2 * stream * G * P)
     return model(x0, batch['caption'], batch['duration'].to(dev), sft=True, sigma=sigma.to(dev), noise=noise.to(dev), generator=g)[0]
 
 @torch.no_grad()
-def validate(model, loader, acc:Accelerator, seed:int, seq_len:int, vae=None) -> float:
+def validate(model, loader, acc:Accelerator, seed:int, seq_len:int, vae=None, post_scale:float=1.) -> float:
     "Mean SFT loss over a validation loader with fixed draws (the same σ and noise every epoch)."
     model.eval(); losses = []
     for i, batch in enumerate(loader):
-        loss = _loss(model, batch, seed, i, acc, seq_len, vae, stream=1)
+        loss = _loss(model, batch, seed, i, acc, seq_len, vae, stream=1, post_scale=post_scale)
         losses.append(acc.gather_for_metrics(loss.detach().float().expand(len(batch['caption'])).contiguous()))
     return float(torch.cat(losses).mean()) if losses else float('nan')
 
@@ -299,7 +306,7 @@ def check_training_options(cfg:TangoFluxConfig, checkpointing_steps:str|None=Non
     mode = str(checkpointing_steps or tc.checkpointing_steps)
     if mode not in ('best', 'epoch') and not (mode.isdigit() and int(mode) > 0):
         raise ValueError(f"checkpointing_steps must be 'best', 'epoch' or a number of steps, got {mode!r}")
-    choices = {'latent_fill': ('error', 'zeros', 'silence'), 'mixed_precision': ('no', 'bf16', 'fp16'),
+    choices = {'latent_fill': ('error', 'zeros', 'silence'), 'mixed_precision': ('no', 'bf16', 'fp16', 'auto'),
                'report_to': ('none', 'tensorboard', 'wandb', 'all')}
     for k, ok in choices.items():
         if getattr(tc, k) not in ok: raise ValueError(f"training.{k} must be one of {ok}, got {getattr(tc, k)!r}")
@@ -308,6 +315,7 @@ def check_training_options(cfg:TangoFluxConfig, checkpointing_steps:str|None=Non
         raise ValueError(f"training.lr_scheduler_type {tc.lr_scheduler_type!r} is not a transformers scheduler (e.g. 'linear', 'cosine')")
     for k in ('per_device_batch_size', 'gradient_accumulation_steps', 'num_train_epochs', 'log_every', 'save_every'):
         if getattr(tc, k) < 1: raise ValueError(f"training.{k} must be >= 1, got {getattr(tc, k)}")
+    if not 0 <= tc.posterior_scale <= 1: raise ValueError(f"training.posterior_scale must be in [0, 1] (1: the original's posterior sample, 0: its mean), got {tc.posterior_scale}")
     if tc.checkpoints_total_limit is not None and tc.checkpoints_total_limit < 1:
         raise ValueError(f"training.checkpoints_total_limit must be >= 1 (or null for all), got {tc.checkpoints_total_limit}")
     return mode
@@ -364,7 +372,7 @@ def _loop(cfg, acc, model, vae, train_dl, val_dl, opt, sched, plan, st, log, sum
         micro, losses = 0, []
         for batch in loader:
             with acc.accumulate(model):
-                loss = _loss(model, batch, seed, st['step'], acc, seq_len, vae, micro, tc.gradient_accumulation_steps)
+                loss = _loss(model, batch, seed, st['step'], acc, seq_len, vae, micro, tc.gradient_accumulation_steps, post_scale=tc.posterior_scale)
                 acc.backward(loss)
                 if acc.sync_gradients and tc.max_grad_norm: acc.clip_grad_norm_(model.parameters(), tc.max_grad_norm)
                 opt.step(); sched.step(); opt.zero_grad(set_to_none=True)
@@ -397,7 +405,7 @@ def _loop(cfg, acc, model, vae, train_dl, val_dl, opt, sched, plan, st, log, sum
 # %% ../nbs/09_training.ipynb #02239ad6
 def _end_epoch(cfg, acc, model, vae, val_dl, st, log, summary, out, ckpt_mode, save_every, ckpt):
     "Validation, summary line, epoch/best checkpoints, loss plot."
-    val = validate(model, val_dl, acc, st['seed'], cfg.model.audio_seq_len, vae) if val_dl is not None else None
+    val = validate(model, val_dl, acc, st['seed'], cfg.model.audio_seq_len, vae, cfg.training.posterior_scale) if val_dl is not None else None
     n = st['epoch'] + 1
     row = {'epoch': n, 'step': st['step'], 'train_loss': log[-1]['loss'] if log else None, 'val_loss': val}
     summary.append(row)
