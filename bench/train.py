@@ -61,6 +61,9 @@ def one(spec:dict) -> dict:
                     checkpointing_steps='1000000', latent_fill='error')
     if not released:
         training |= {k: recipe['training'][k] for k in ('train_duration_embedder', 'fix_lr_schedule', 'text_encoder_eval', 'mixed_precision')}
+    if spec.get('precision'): training['mixed_precision'] = spec['precision']
+    from tangoflux_nb.train import resolve_mixed_precision
+    precision = resolve_mixed_precision(training.get('mixed_precision', 'no'), 'cpu')
     cfg = config_from_dict({'paths': dict(train_file=str(data/'train.json'), val_file='', test_file='', resume_from_checkpoint='',
                                           output_dir=str(tmp/'run'), latent_cache=cache, vae=str(tmp/'vae')),
                             'training': training, 'model': model})
@@ -69,7 +72,7 @@ def one(spec:dict) -> dict:
     wall = (log[-1]['session_s'] - log[0]['session_s']) / (len(log) - 1)
     cpu = (log[-1]['session_cpu_s'] - log[0]['session_cpu_s']) / (len(log) - 1)
     import shutil; shutil.rmtree(tmp, ignore_errors=True)
-    return {**spec, 'samples_per_s': round(bs / wall, 3), 's_per_step': round(wall, 2), 'cpu_s_per_step': round(cpu, 2),
+    return {**spec, 'precision': precision, 'cpu_capability': torch.backends.cpu.get_cpu_capability(), 'samples_per_s': round(bs / wall, 3), 's_per_step': round(wall, 2), 'cpu_s_per_step': round(cpu, 2),
             'first_step_s': round(log[0]['session_s'], 1), 'measured_steps': len(log) - 1,
             'peak_rss_gib': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
             'load_before': load0, 'load_after': round(os.getloadavg()[0], 2)}
@@ -84,6 +87,7 @@ def main():
     p.add_argument('--sizes', default='demo,released'); p.add_argument('--sources', default='cache,audio')
     p.add_argument('--demo-steps', type=int, default=6); p.add_argument('--released-steps', type=int, default=3)
     p.add_argument('--threads', type=int, default=2); p.add_argument('--out', default=str(ROOT/'bench'/'results'/'train'))
+    p.add_argument('--precision', default='', help="mixed precision of every row ('no', 'bf16', 'auto'); default: the recipe's for demo rows, fp32 for released ones")
     p.add_argument('--one', default=None, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.one: print('RESULT ' + json.dumps(one(json.loads(a.one)))); return
@@ -91,7 +95,7 @@ def main():
     for size in a.sizes.split(','):
         for source in a.sources.split(','):
             spec = {'size': size, 'source': source, 'threads': a.threads, 'batch': 1 if size == 'released' else 16,
-                    'steps': a.released_steps if size == 'released' else a.demo_steps}
+                    'steps': a.released_steps if size == 'released' else a.demo_steps, 'precision': a.precision}
             need = 16 if size == 'released' else 3
             if _available_gib() < need:
                 rows.append({**spec, 'skipped': f'only {_available_gib():.1f} GiB of memory available, {need} needed'}); continue
@@ -104,24 +108,28 @@ def main():
     import torch
     meta = {'command': 'python bench/train.py ' + ' '.join(sys.argv[1:]), 'date': time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()),
             'omp_wait_policy': os.environ.get('OMP_WAIT_POLICY', 'PASSIVE'),
-            'cpu': platform.processor() or platform.machine(), 'cores': os.cpu_count(), 'torch': torch.__version__}
+            'cpu': platform.processor() or platform.machine(), 'cpu_capability': torch.backends.cpu.get_cpu_capability(), 'cores': os.cpu_count(), 'torch': torch.__version__}
     for r in rows: r.update(date=meta['date'], command=meta['command'])
     out = Path(a.out); out.parent.mkdir(parents=True, exist_ok=True)
     if out.with_suffix('.json').exists():   # keep the rows this run did not measure (e.g. `--sizes demo` keeps the released ones)
         old = json.loads(out.with_suffix('.json').read_text())
-        done = {(r['size'], r['source']) for r in rows}
+        key = lambda r: (r['size'], r['source'], r.get('precision', 'bf16' if r['size'] == 'demo' else 'no'), r.get('cpu_capability', '-'))  # older rows: bf16, CPU not recorded
+        done = {key(r) for r in rows}
         rows += [{'date': old['meta']['date'], 'command': old['meta']['command'], **r} for r in old['rows']
-                 if (r['size'], r['source']) not in done]
-        rows.sort(key=lambda r: (r['size'] != 'demo', r['source'] != 'cache'))
+                 if key(r) not in done]
+        rows.sort(key=lambda r: (r['size'] != 'demo', r['source'] != 'cache', r.get('date', '')))
     out.with_suffix('.json').write_text(json.dumps({'meta': meta, 'rows': rows}, indent=1))
     lines = [f"Training throughput on this machine ({meta['cores']} cores, {a.threads} threads, OMP_WAIT_POLICY={meta['omp_wait_policy']}, "
-             f"torch {meta['torch']}); random weights; first step excluded.", '',
-             '| size | data | batch | samples/s | s / step | CPU s / step | peak RSS (GiB) | load before / after | measured |',
-             '|---|---|---|---|---|---|---|---|---|']
+             f"torch {meta['torch']}); random weights; first step excluded; precision: the autocast each row ran; CPU: "
+             "torch's CPU capability where recorded (a CPU without AVX-512 BF16 runs bf16 matmuls in a slow fallback).", '',
+             '| size | data | precision | CPU | batch | samples/s | s / step | CPU s / step | peak RSS (GiB) | load before / after | measured |',
+             '|---|---|---|---|---|---|---|---|---|---|---|']
     for r in rows:
         what = 'latent cache' if r['source'] == 'cache' else 'audio, VAE on the fly'
-        if 'skipped' in r: lines.append(f"| {r['size']} | {what} | {r['batch']} | - | - | - | - | {r['skipped']} | {r['date']} |"); continue
-        lines.append(f"| {r['size']} | {what} | {r['batch']} | {r['samples_per_s']} | {r['s_per_step']} | {r['cpu_s_per_step']} | "
+        prec = r.get('precision', 'bf16' if r['size'] == 'demo' else 'no')
+        cpu = r.get('cpu_capability', '-')
+        if 'skipped' in r: lines.append(f"| {r['size']} | {what} | {prec} | {cpu} | {r['batch']} | - | - | - | - | {r['skipped']} | {r['date']} |"); continue
+        lines.append(f"| {r['size']} | {what} | {prec} | {cpu} | {r['batch']} | {r['samples_per_s']} | {r['s_per_step']} | {r['cpu_s_per_step']} | "
                      f"{r['peak_rss_gib']} | {r['load_before']} / {r['load_after']} | {r['date']} |")
     cmds = sorted({(r['command'], r['steps'], r['size']) for r in rows})
     lines += ['', 'Reproduce: ' + '; '.join(f"`{c}` ({sz} rows, {n} steps)" for c, n, sz in cmds) + '.', '']
