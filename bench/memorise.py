@@ -32,7 +32,8 @@ def main():
     for s in a.set:
         k, _, v = s.partition('=')
         if k not in {f.name for f in dataclasses.fields(TrainingConfig)}: raise SystemExit(f"--set {k}: not a training option (tangoflux_nb.core.TrainingConfig)")
-        cfg['training'][k] = json.loads(v)
+        try: cfg['training'][k] = json.loads(v)
+        except json.JSONDecodeError: cfg['training'][k] = v          # a bare string, e.g. mixed_precision=no
     (out/'config.yaml').write_text(yaml.safe_dump(cfg, sort_keys=False))
     if not (out/'run'/'pretrained'/'tangoflux.safetensors').exists(): train(out/'config.yaml', resume_from_checkpoint='latest', progress=False)
     pipe = TangoFluxInference(out/'run'/'pretrained', device='cpu')

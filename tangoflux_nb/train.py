@@ -224,7 +224,9 @@ def resolve_mixed_precision(mp:str, device:str|None=None) -> str:
     if mp != 'auto': return mp
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     if device.startswith('cuda'): return 'bf16' if torch.cuda.is_bf16_supported() else 'no'
-    return 'bf16' if torch.ops.mkldnn._is_mkldnn_bf16_supported() else 'no'   # AVX2-only CPUs fall back to slow bf16 matmuls
+    try: fast = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())   # AVX2-only CPUs fall back to slow bf16 matmuls
+    except (AttributeError, RuntimeError): fast = False                # a build without oneDNN: assume slow
+    return 'bf16' if fast else 'no'
 
 def _accelerator(tc:TrainingConfig, output_dir:Path, seed:int) -> Accelerator:
     if int(os.environ.get('WORLD_SIZE', '1')) == 1:   # a plain process (e.g. a notebook): allow new settings per run
