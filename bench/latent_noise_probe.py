@@ -27,11 +27,12 @@ def main():
     vae = OobleckVAE.from_pretrained(a.vae, device='cpu')
     items = split_items(Path(a.data), a.split)[:a.n]
     clips = [load_audio(it['audio'], sr=vae.sample_rate)[0] for it in items]
-    lats = []
+    lats, stds = [], []
     for w in clips:
         n = max(vae.hop, -(-w.shape[-1] // vae.hop) * vae.hop)
-        lats.append(vae.encode(torch.nn.functional.pad(w, (0, n - w.shape[-1]))[None]).mean)
+        d = vae.encode(torch.nn.functional.pad(w, (0, n - w.shape[-1]))[None]); lats.append(d.mean); stds.append(d.std)
     rms = torch.cat([z.reshape(-1, z.shape[-1]) for z in lats]).pow(2).mean().sqrt().item()
+    post_std = torch.cat([s.reshape(-1) for s in stds]).mean().item()   # the posterior's own spread, against that RMS
     if a.peaks:   # what the reconstructions sound like: the strongest frequency of each (mid channel)
         ys = [vae.decode(z)[0, :, :w.shape[-1]].mean(0) for z, w in zip(lats, clips)]
         print('strongest frequency of each reconstruction (Hz):', [round(torch.fft.rfft(y).abs().argmax().item() * vae.sample_rate / len(y)) for y in ys])
@@ -39,7 +40,7 @@ def main():
         g = torch.Generator().manual_seed(a.seed)
         waves = [vae.decode(z + s*torch.randn(z.shape, generator=g))[0, :, :w.shape[-1]] for z, w in zip(lats, clips)]
         r = adherence_report(items, waves, sr=vae.sample_rate)
-        print(json.dumps({'vae': a.vae, 'kind': type(vae).__name__, 'latent_rms': round(rms, 3), 'sigma': s, 'n': r['n'],
+        print(json.dumps({'vae': a.vae, 'kind': type(vae).__name__, 'latent_rms': round(rms, 3), 'posterior_std_mean': round(post_std, 3), 'sigma': s, 'n': r['n'],
                           'adherence': round(r['mean'], 3), 'per_attribute': {k: round(v, 2) for k, v in r['per_attribute'].items()}}), flush=True)
 
 if __name__ == '__main__': main()
