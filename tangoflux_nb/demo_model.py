@@ -227,6 +227,8 @@ def main(argv:list[str]|None=None) -> int:
     p.add_argument('--scale', choices=SCALES, default='full'); p.add_argument('--threads', type=int, default=None)
     p.add_argument('--evaluate', default=None, metavar='MODEL_DIR', help='measure adherence of this model instead of training')
     p.add_argument('--n', type=int, default=None, help='captions to evaluate (default: the recipe)')
+    p.add_argument('--split', default=None, choices=('train', 'val', 'test', 'heldout'),
+                   help="SynthCaps split to evaluate on (default: the recipe's, heldout); test's combinations also occur in training")
     p.add_argument('--steps', type=int, default=None); p.add_argument('--guidance', type=float, default=None)
     p.add_argument('--results', default=None, help='write the markdown table here')
     p.add_argument('--no_progress', action='store_true')
@@ -237,7 +239,7 @@ def main(argv:list[str]|None=None) -> int:
     ev, work = demo_recipe(a.scale)['eval'], Path(a.work)
     torch.set_num_threads(a.threads or 2)
     if not (work/'synthcaps'/'dataset_info.json').exists(): make_data(demo_recipe(a.scale), work, not a.no_progress)
-    res = evaluate_demo(a.evaluate, work/'synthcaps', ev['split'], a.n or ev['n'], a.steps or ev['steps'],
+    res = evaluate_demo(a.evaluate, work/'synthcaps', a.split or ev['split'], a.n or ev['n'], a.steps or ev['steps'],
                         ev['guidance_scale'] if a.guidance is None else a.guidance, ev['seed'], not a.no_progress)
     print(json.dumps({k: res[k] for k in ('n', 'mean', 'per_attribute', 'seconds_per_clip')}, indent=1))
     if a.results: write_adherence_table(res, a.results, 'python -m tangoflux_nb.demo_model ' + ' '.join(sys.argv[1:] if argv is None else argv))

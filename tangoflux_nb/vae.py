@@ -18,8 +18,8 @@ from .audio import load_audio, pad_or_crop, read_wav_file, resample, to_stereo
 from .prepare import tango_mel
 
 # %% auto #0
-__all__ = ['OOBLECK_SR', 'OOBLECK_HOP', 'VAE_WEIGHTS', 'VAE_CONFIG', 'WRAPPER_KEYS', 'NOISE_SEED', 'SPECTRAL_KEYS', 'MEL_SR',
-           'MEL_HOP', 'MEL_BINS', 'frames_for_samples', 'samples_for_frames', 'frames_for_seconds',
+__all__ = ['OOBLECK_SR', 'OOBLECK_HOP', 'VAE_WEIGHTS', 'VAE_CONFIG', 'WRAPPER_KEYS', 'NOISE_SEED', 'SPECTRAL_KEYS', 'PACK_KEY',
+           'MEL_SR', 'MEL_HOP', 'MEL_BINS', 'frames_for_samples', 'samples_for_frames', 'frames_for_seconds',
            'seconds_for_frames', 'frame_rate', 'oobleck_default_config', 'tiny_oobleck_config', 'config_hash',
            'LatentDist', 'mdct_basis', 'mdct', 'imdct', 'OobleckVAE', 'hub_file', 'spectral_vae_config', 'SpectralVAE',
            'vae_from_config', 'tango_wave', 'audioldm_mel', 'audioldm_vae_config', 'tiny_mel_vae_config', 'MelVAE',
@@ -286,13 +286,18 @@ OobleckVAE.read_audio = _read_audio
 SPECTRAL_KEYS = dict(representation='mel', sampling_rate=22050, audio_channels=2, n_fft=512, stft_hop=128, n_mels=64,
                      power=0.3, griffin_lim_iters=32, griffin_lim_momentum=0.99,  # ours; the rest of the config is AutoencoderKL's
                      joint_stereo=False)  # True: the channels are one image's planes (one latent grid), False: encoded apart
+PACK_KEY = 'time_pack'  # optional (absent = 0, so older configs keep their hash): P > 1 stacks P STFT frames as image planes
+
+def _pack_channels(kw:dict) -> int:
+    "AutoencoderKL input channels (image planes) of a `spectral_vae_config(**kw)`."
+    return (kw.get('audio_channels', 2) if kw.get('joint_stereo') else 1) * max(1, int(kw.get(PACK_KEY, 0)))
 
 def spectral_vae_config(block_out_channels:tuple=(32, 32, 64, 64, 64), # one 2-D block per entry; all but the last halve time and mels
                         latent_channels:int=8,                          # per (mel row, frame) of the latent grid
-                        **kw,                                           # any SPECTRAL_KEYS or AutoencoderKL kwargs
+                        **kw,                                           # any SPECTRAL_KEYS, time_pack, or AutoencoderKL kwargs
                        ) -> dict:
     "A `SpectralVAE` config: the defaults give hop 2048 at 22.05 kHz and 2 x 8 x 4 = 64 latent channels per frame."
-    n, io = len(block_out_channels), kw.get('audio_channels', 2) if kw.get('joint_stereo') else 1
+    n, io = len(block_out_channels), _pack_channels(kw)
     return {**SPECTRAL_KEYS, 'in_channels': io, 'out_channels': io, 'down_block_types': ['DownEncoderBlock2D']*n,
             'up_block_types': ['UpDecoderBlock2D']*n, 'block_out_channels': list(block_out_channels), 'layers_per_block': 1,
             'latent_channels': latent_channels, 'norm_num_groups': 8, 'mid_block_add_attention': False, **kw}
@@ -304,16 +309,21 @@ class SpectralVAE(OobleckVAE):
         nn.Module.__init__(self)
         c = self.config = {**spectral_vae_config(), **(config or {})}
         if c['representation'] != 'mel': raise ValueError(f"representation must be 'mel', got {c['representation']!r}")
+        if not isinstance(c.get(PACK_KEY, 0), int) or c.get(PACK_KEY, 0) < 0:
+            raise ValueError(f"time_pack must be an integer >= 0 (0 or 1: no packing), got {c[PACK_KEY]!r}")
         if c['n_mels'] % self.down or c['n_fft'] < c['stft_hop']:
             raise ValueError(f"n_mels ({c['n_mels']}) must be a multiple of the 2-D downsampling ({self.down}) and n_fft >= stft_hop")
         with torch.device('meta' if meta else torch.get_default_device()):
-            self.vae = AutoencoderKL(**{k: v for k, v in c.items() if k not in SPECTRAL_KEYS})
+            self.vae = AutoencoderKL(**{k: v for k, v in c.items() if k not in SPECTRAL_KEYS and k != PACK_KEY})
         self.vae.eval().requires_grad_(False)
 
     down = property(lambda self: 2**(len(self.config['block_out_channels']) - 1))
-    hop = property(lambda self: self.config['stft_hop'] * self.down)
+    pack = property(lambda self: max(1, int(self.config.get(PACK_KEY, 0))))       # STFT frames per image row
+    sub = property(lambda self: self.pack * self.down)                               # STFT frames per latent frame
+    rows = property(lambda self: self.config['n_mels'] // self.down)                 # mel rows of the latent grid
+    hop = property(lambda self: self.config['stft_hop'] * self.sub)
     joint = property(lambda self: bool(self.config['joint_stereo']))
-    latent_channels = property(lambda self: (1 if self.joint else self.config['audio_channels']) * self.config['latent_channels'] * self.config['n_mels'] // self.down)
+    latent_channels = property(lambda self: (1 if self.joint else self.config['audio_channels']) * self.config['latent_channels'] * self.rows)
     name = property(lambda self: 'spectral')
 
     def mel_fb(self, x:Tensor) -> Tensor:
@@ -323,16 +333,27 @@ class SpectralVAE(OobleckVAE):
                                                      norm='slaney', mel_scale='slaney').to(x.device)
 
     def to_net(self, x:Tensor) -> Tensor:
-        "Prepared audio (B, C, T) -> compressed mels (B*C, 1, frames*down, n_mels), or (B, C, ...) if joint; frame f centred on sample f*stft_hop."
+        "Prepared audio (B, C, T) -> compressed mels (B*C, P, frames*down, n_mels), or (B, C*P, ...) if joint (P = time_pack or 1); STFT frame f is centred on sample f*stft_hop."
         B, C, T = x.shape; c = self.config
         S = torch.stft(x.reshape(B*C, T).float(), c['n_fft'], c['stft_hop'], window=torch.hann_window(c['n_fft'], device=x.device),
-                       return_complex=True).abs()[..., :self.n_frames(T)*self.down]
+                       return_complex=True).abs()[..., :self.n_frames(T)*self.sub]
         M = (S.transpose(1, 2) @ self.mel_fb(x)).clamp_min(0).pow(c['power'])
-        return (M.reshape(B, C, *M.shape[1:]) if self.joint else M[:, None]).to(x.dtype)
+        M = M.reshape(B, C, *M.shape[1:]) if self.joint else M[:, None]
+        if self.pack > 1:  # (N, K, rows*P, mels) -> (N, K*P, rows, mels): plane k*P + p holds STFT frames p, P + p, 2P + p, ...
+            N, K, Fr, Mb = M.shape
+            M = M.reshape(N, K, Fr // self.pack, self.pack, Mb).transpose(2, 3).reshape(N, K*self.pack, Fr // self.pack, Mb)
+        return M.to(x.dtype)
+
+    def unpack(self, y:Tensor) -> Tensor:
+        "The network's image (N, K*P, rows, mels) -> frames in time order (N, K, rows*P, mels) (inverse of `to_net`'s packing)."
+        if self.pack == 1: return y
+        N, _, Fr, Mb = y.shape
+        return y.reshape(N, -1, self.pack, Fr, Mb).transpose(2, 3).reshape(N, -1, Fr*self.pack, Mb)
 
     def from_net(self, y:Tensor, batch:int) -> Tensor:
-        "Compressed mels (B*C, 1, F, n_mels) or (B, C, F, n_mels) -> audio (B, C, F*stft_hop) by pseudo-inverse and Griffin-Lim."
+        "Compressed mels in `to_net`'s layout -> audio (B, C, STFT frames * stft_hop) by pseudo-inverse and Griffin-Lim."
         c = self.config; n = c['n_fft']
+        y = self.unpack(y)
         M = y.float().reshape(-1, *y.shape[2:]).clamp_min(0).pow(1/c['power'])
         S = F.pad((M @ torch.linalg.pinv(self.mel_fb(y))).clamp_min(0).transpose(1, 2), (0, 1))  # + the frame at the last sample
         w = torchaudio.functional.griffinlim(S, torch.hann_window(n, device=y.device), n, c['stft_hop'], n, 1., c['griffin_lim_iters'],
@@ -345,7 +366,7 @@ class SpectralVAE(OobleckVAE):
 
     def split(self, z:Tensor) -> Tensor:
         "(B, latent_channels, frames) -> (B*C or B, L, frames, mels') (inverse of `merge`)."
-        return z.reshape(-1, self.config['latent_channels'], self.config['n_mels'] // self.down, z.shape[-1]).transpose(2, 3)
+        return z.reshape(-1, self.config['latent_channels'], self.rows, z.shape[-1]).transpose(2, 3)
 
 def vae_from_config(config:dict|None=None, meta:bool=False) -> OobleckVAE:
     "A `SpectralVAE` when `config['representation'] == 'mel'`, else an `OobleckVAE` (None: the released Oobleck)."
