@@ -318,7 +318,7 @@ class SpectralVAE(OobleckVAE):
         self.vae.eval().requires_grad_(False)
 
     down = property(lambda self: 2**(len(self.config['block_out_channels']) - 1))
-    pack = property(lambda self: max(1, int(self.config.get(PACK_KEY, 0))))       # STFT frames per image row
+    pack = property(lambda self: max(1, int(self.config.get(PACK_KEY, 0))))       # STFT frames per step of the image's time axis
     sub = property(lambda self: self.pack * self.down)                               # STFT frames per latent frame
     rows = property(lambda self: self.config['n_mels'] // self.down)                 # mel rows of the latent grid
     hop = property(lambda self: self.config['stft_hop'] * self.sub)
@@ -339,13 +339,13 @@ class SpectralVAE(OobleckVAE):
                        return_complex=True).abs()[..., :self.n_frames(T)*self.sub]
         M = (S.transpose(1, 2) @ self.mel_fb(x)).clamp_min(0).pow(c['power'])
         M = M.reshape(B, C, *M.shape[1:]) if self.joint else M[:, None]
-        if self.pack > 1:  # (N, K, rows*P, mels) -> (N, K*P, rows, mels): plane k*P + p holds STFT frames p, P + p, 2P + p, ...
+        if self.pack > 1:  # (N, K, F*P, mels) -> (N, K*P, F, mels): plane k*P + p holds STFT frames p, P + p, 2P + p, ...
             N, K, Fr, Mb = M.shape
             M = M.reshape(N, K, Fr // self.pack, self.pack, Mb).transpose(2, 3).reshape(N, K*self.pack, Fr // self.pack, Mb)
         return M.to(x.dtype)
 
     def unpack(self, y:Tensor) -> Tensor:
-        "The network's image (N, K*P, rows, mels) -> frames in time order (N, K, rows*P, mels) (inverse of `to_net`'s packing)."
+        "The network's image (N, K*P, F, mels) -> STFT frames in time order (N, K, F*P, mels) (inverse of `to_net`'s packing)."
         if self.pack == 1: return y
         N, _, Fr, Mb = y.shape
         return y.reshape(N, -1, self.pack, Fr, Mb).transpose(2, 3).reshape(N, -1, Fr*self.pack, Mb)
