@@ -227,7 +227,8 @@ def main(argv:list[str]|None=None) -> int:
     p.add_argument('--scale', choices=SCALES, default='full'); p.add_argument('--threads', type=int, default=None)
     p.add_argument('--evaluate', default=None, metavar='MODEL_DIR', help='measure adherence of this model instead of training')
     p.add_argument('--n', type=int, default=None, help='captions to evaluate (default: the recipe)')
-    p.add_argument('--split', default=None, choices=('train', 'val', 'test', 'heldout'),
+    from tangoflux_nb.synthcaps import SPLITS
+    p.add_argument('--split', default=None, choices=SPLITS,
                    help="SynthCaps split to evaluate on (default: the recipe's, heldout); test's combinations also occur in training")
     p.add_argument('--steps', type=int, default=None); p.add_argument('--guidance', type=float, default=None)
     p.add_argument('--results', default=None, help='write the markdown table here')
