@@ -15,8 +15,8 @@ __all__ = ['SR', 'KINDS', 'SPLITS', 'EVENT_ATTRS', 'CLIP_ATTRS', 'PITCH_HZ', 'PI
            'RATE_HZ', 'NOISE_HZ', 'P_TWO_EVENTS', 'P_STATE', 'HELDOUT_COMBOS', 'NUMBER_WORDS', 'TIMES_WORDS',
            'ADJECTIVES', 'ADVERBS', 'POSITIONS', 'NOUNS', 'EVENTS2', 'heldout_matches', 'sample_event', 'sample_spec',
            'attributes', 'frame_level_db', 'render_event', 'render', 'caption', 'generate', 'LazyClip', 'RenderedItems',
-           'SynthCaps', 'pitch_track', 'harmonic_db', 'centroid_hz', 'measure_events', 'measure', 'recovery',
-           'adherence', 'adherence_report', 'parse_splits', 'split_counts', 'synthcaps_items', 'main']
+           'SynthCaps', 'autocorr_pitch', 'pitch_track', 'harmonic_db', 'centroid_hz', 'measure_events', 'measure',
+           'recovery', 'adherence', 'adherence_report', 'parse_splits', 'split_counts', 'synthcaps_items', 'main']
 
 # %% ../nbs/03a_synthcaps.ipynb #2f0eb116
 SR = 44100
@@ -317,15 +317,13 @@ def _segments(x:np.ndarray, sr:int, floor_db:float=35.) -> list:
     return [(a*hop, b*hop) for a, b in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1))]
 
 # %% ../nbs/03a_synthcaps.ipynb #c87aaa25
-def pitch_track(y:np.ndarray,     # mono samples
-                sr:int,           # sample rate
-                fmin:float=70.,   # lowest f0 searched, Hz
-                fmax:float=4000., # highest f0 searched, Hz
-               ) -> tuple:
-    "Autocorrelation pitch per 46 ms frame (hop 11.5 ms): (f0 Hz, periodicity in [0, 1], frame centre s)."
-    N = 2**round(math.log2(.046*sr)); hop = N//4
-    starts = np.arange(0, len(y)-N+1, hop) if len(y) >= N else np.array([0])
-    fr = np.stack([y[s:s+N] for s in starts]); fr = fr - fr.mean(-1, keepdims=True)
+def autocorr_pitch(frames:np.ndarray, # (F, N) windows of mono samples
+                   sr:int,            # sample rate
+                   fmin:float=70.,    # lowest f0 searched, Hz
+                   fmax:float=4000.,  # highest f0 searched, Hz
+                  ) -> tuple:
+    "Autocorrelation pitch of each window: (f0 Hz, periodicity in [0, 1]), both (F,); 0 where none is found."
+    fr = frames - frames.mean(-1, keepdims=True)
     r = np.fft.irfft(np.abs(np.fft.rfft(fr, 2*fr.shape[-1]))**2)[:, :fr.shape[-1]]
     r = r/(r[:, :1] + 1e-20)
     lo, hi = max(1, int(sr/fmax)), min(fr.shape[-1]-2, int(sr/fmin))
@@ -338,6 +336,17 @@ def pitch_track(y:np.ndarray,     # mono samples
         if not len(pk): continue
         j = pk[0]; a, b, c = seg[j-1], seg[j], seg[j+1]
         f0[i], per[i] = sr/(max(lo, z[0]) + j + .5*(a-c)/(a-2*b+c-1e-20)), b
+    return f0, per
+
+def pitch_track(y:np.ndarray,     # mono samples
+                sr:int,           # sample rate
+                fmin:float=70.,   # lowest f0 searched, Hz
+                fmax:float=4000., # highest f0 searched, Hz
+               ) -> tuple:
+    "Autocorrelation pitch per 46 ms frame (hop 11.5 ms): (f0 Hz, periodicity in [0, 1], frame centre s)."
+    N = 2**round(math.log2(.046*sr)); hop = N//4
+    starts = np.arange(0, len(y)-N+1, hop) if len(y) >= N else np.array([0])
+    f0, per = autocorr_pitch(np.stack([y[s:s+N] for s in starts]), sr, fmin, fmax)
     return f0, per, (starts + N/2)/sr
 
 # %% ../nbs/03a_synthcaps.ipynb #5ee9bff9
