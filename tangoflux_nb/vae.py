@@ -258,7 +258,7 @@ def _from_pretrained(cls, name_or_path:str|Path, # folder / vae.safetensors file
     weights = p if p.is_file() else hub_file(name_or_path, VAE_WEIGHTS)
     cfg_file = weights.parent/VAE_CONFIG if p.is_file() else hub_file(name_or_path, VAE_CONFIG, optional=True)
     config = json.loads(cfg_file.read_text()) if cfg_file is not None and cfg_file.exists() else None
-    vae = (SpectralVAE if (config or {}).get('representation') == 'mel' else cls)(config, meta=True)
+    vae = vae_from_config(config, meta=True) if (config or {}).get('representation') in ('mel', 'hnm') else cls(config, meta=True)
     sd = load_file(str(weights))
     where = f"the config in {cfg_file}" if config else "the default config (no vae_config.json beside it)"
     try: missing, unexpected = vae.vae.load_state_dict(sd, strict=False, assign=True)
@@ -369,8 +369,12 @@ class SpectralVAE(OobleckVAE):
         return z.reshape(-1, self.config['latent_channels'], self.rows, z.shape[-1]).transpose(2, 3)
 
 def vae_from_config(config:dict|None=None, meta:bool=False) -> OobleckVAE:
-    "A `SpectralVAE` when `config['representation'] == 'mel'`, else an `OobleckVAE` (None: the released Oobleck)."
-    return (SpectralVAE if (config or {}).get('representation') == 'mel' else OobleckVAE)(config, meta=meta)
+    "By `config['representation']`: 'mel' a `SpectralVAE`, 'hnm' an `HNMVAE` (`tangoflux_nb.hnm`), else an `OobleckVAE` (None: the released Oobleck)."
+    rep = (config or {}).get('representation')
+    if rep == 'hnm':
+        from tangoflux_nb.hnm import HNMVAE   # that module builds on this one
+        return HNMVAE(config, meta=meta)
+    return (SpectralVAE if rep == 'mel' else OobleckVAE)(config, meta=meta)
 
 # %% ../nbs/06b_vae.ipynb #f63ab8e4
 MEL_SR, MEL_HOP, MEL_BINS = 16000, 160, 64
