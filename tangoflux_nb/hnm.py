@@ -119,7 +119,6 @@ class HNMNet(nn.Module):
 # %% ../nbs/06c_hnm_vae.ipynb #bb1da596
 class HNMVAE(OobleckVAE):
     "Ours: audio (B, C, samples) <-> controls (`hnm_analyse`) <-> `HNMNet` <-> latents (B, T, latent_channels); `hnm_synth` decodes."
-    spectral = True   # not an Oobleck: no Oobleck initialisation, latent scale set by its own training
     def __init__(self, config:dict|None=None, meta:bool=False):
         nn.Module.__init__(self)
         c = self.config = {**HNM_KEYS, **(config or {})}
