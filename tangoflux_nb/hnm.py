@@ -50,7 +50,7 @@ def _hold(v:np.ndarray, mask:np.ndarray, default:float) -> np.ndarray:
 def hnm_analyse(wave:np.ndarray, # (2, T) stereo audio
                 config:dict,     # HNM_KEYS (sampling_rate, frame_hop, n_fft, ...)
                ) -> np.ndarray:
-    "Controls (F, 7) of the frames f = 0..T//hop-1 (samples f*hop to (f+1)*hop), each in about [-1, 1] (`CONTROLS`)."
+    "Controls (F, 7) of the frames f = 0..T//hop-1 (samples f*hop to (f+1)*hop), mostly in [-1, 1] (`CONTROLS`; the level reaches about -6 at -80 dBFS)."
     c = {**HNM_KEYS, **config}; x = np.asarray(wave, np.float64); sr, hop, N = c['sampling_rate'], c['frame_hop'], c['n_fft']
     if x.ndim != 2 or x.shape[0] != 2: raise ValueError(f"hnm_analyse takes stereo audio (2, T), got shape {x.shape}: use audio.to_stereo")
     Fr = x.shape[-1] // hop
