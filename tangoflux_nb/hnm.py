@@ -22,7 +22,7 @@ HNM_KEYS = dict(representation='hnm', sampling_rate=22050, audio_channels=2,
                 frame_hop=256,     # samples per control frame
                 n_fft=1024,        # analysis window (pitch, buzz, centroid), centred on each frame
                 pack=8,            # control frames per latent frame (hop = pack * frame_hop)
-                latent_channels=32, hidden=256, # the learned VAE: channels per latent frame, MLP width
+                latent_channels=32, hidden=256, # the learned VAE: channels per latent frame, MLP width (0: linear)
                 f0_ref=500., f0_octaves=2.5,    # f0 control = log2(f0/f0_ref)/f0_octaves
                 centroid_ref=1500.,             # brightness control = log2(centroid/centroid_ref)/2, clipped to [-1, 1]
                 level_ref=-22., level_scale=10., # level control = (dBFS of the louder channel - level_ref)/level_scale
@@ -104,10 +104,11 @@ def hnm_synth(controls:Tensor,   # (B, F, 7) controls as `hnm_analyse` writes th
 
 # %% ../nbs/06c_hnm_vae.ipynb #1a10a2e0
 class HNMNet(nn.Module):
-    "The learned part: packed control frames (B, D, T) <-> Gaussian posterior over (B, L, T), per latent frame (1x1 convolutions)."
+    "The learned part: packed control frames (B, D, T) <-> Gaussian posterior over (B, L, T), per latent frame (1x1 convolutions; `hidden=0`: linear, a probabilistic PCA)."
     def __init__(self, d:int, hidden:int, latent:int):
         super().__init__()
-        mlp = lambda i, o: nn.Sequential(nn.Conv1d(i, hidden, 1), nn.SiLU(), nn.Conv1d(hidden, hidden, 1), nn.SiLU(), nn.Conv1d(hidden, o, 1))
+        mlp = lambda i, o: (nn.Sequential(nn.Conv1d(i, o, 1)) if hidden == 0 else
+                            nn.Sequential(nn.Conv1d(i, hidden, 1), nn.SiLU(), nn.Conv1d(hidden, hidden, 1), nn.SiLU(), nn.Conv1d(hidden, o, 1)))
         self.encoder, self.decoder = mlp(d, 2*latent), mlp(latent, d)
 
     def encode(self, x:Tensor) -> LatentDist:
@@ -124,8 +125,9 @@ class HNMVAE(OobleckVAE):
         c = self.config = {**HNM_KEYS, **(config or {})}
         if c['representation'] != 'hnm': raise ValueError(f"representation must be 'hnm', got {c['representation']!r}")
         if c['audio_channels'] != 2: raise ValueError(f"HNMVAE is stereo (its controls hold a left/right balance): audio_channels must be 2, got {c['audio_channels']}")
-        for k in ('frame_hop', 'n_fft', 'pack', 'latent_channels', 'hidden'):
+        for k in ('frame_hop', 'n_fft', 'pack', 'latent_channels'):
             if not isinstance(c[k], int) or c[k] < 1: raise ValueError(f"{k} must be a positive integer, got {c[k]!r}")
+        if not isinstance(c['hidden'], int) or c['hidden'] < 0: raise ValueError(f"hidden must be an integer >= 0 (0: a linear encoder and decoder), got {c['hidden']!r}")
         if c['n_fft'] < c['frame_hop']: raise ValueError(f"n_fft ({c['n_fft']}) must be >= frame_hop ({c['frame_hop']})")
         if c['db_floor'] >= -20: raise ValueError(f"db_floor must be below -20 dBFS, got {c['db_floor']}")
         with torch.device('meta' if meta else torch.get_default_device()):
