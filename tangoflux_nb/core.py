@@ -128,6 +128,8 @@ class TrainingConfig:
                                             # (the VAE's latent of silence, what the original's zero padding encodes to)
     posterior_scale: float = 1.0            # training latent = mean + posterior_scale * std * eps: 1 the original's
                                             # posterior sample, 0 the posterior mean (a VAE with a wide posterior)
+    group_by_duration: bool = False         # batches of clips of similar duration, each cut to the frames its longest
+                                            # clip needs (less padding, faster); the original pads all to audio_seq_len
     report_to: str = 'none'                 # accelerate trackers: 'none', 'tensorboard', 'wandb', 'all'
     dataloader_num_workers: int = 0
     checkpoints_total_limit: int|None = None # keep only the newest N step_* checkpoints (None: all, as the original)

@@ -180,7 +180,8 @@ def export_demo(pretrained:str|Path,  # a hub-layout folder (the training run's 
 
 # %% ../nbs/09a_demo_model.ipynb #f8f0bc0a
 def evaluate_demo(model_dir:str|Path, data:Path, split:str='heldout', n:int|None=None, steps:int=25,
-                  guidance_scale:float=4.5, seed:int=0, progress:bool=True) -> dict:
+                  guidance_scale:float=4.5, seed:int=0, progress:bool=True,
+                  only_needed_frames:bool=False) -> dict:  # generate only the frames each caption's duration needs
     "Adherence of the model's clips to the captions of a SynthCaps split (mean and per attribute)."
     from tangoflux_nb.inference import TangoFluxInference
     from tangoflux_nb.synthcaps import adherence_report
@@ -190,15 +191,17 @@ def evaluate_demo(model_dir:str|Path, data:Path, split:str='heldout', n:int|None
     t, waves = time.time(), []
     for i, it in enumerate(tqdm(items, disable=not progress, desc=f'generating {split}')):
         dur = float(min(max(it['duration'], 1.0), pipe.max_duration))
-        waves.append(pipe.generate(it['caption'], steps=steps, duration=dur, guidance_scale=guidance_scale, seed=seed + i))
+        waves.append(pipe.generate(it['caption'], steps=steps, duration=dur, guidance_scale=guidance_scale, seed=seed + i,
+                                   only_needed_frames=only_needed_frames))
     rep = adherence_report(items, waves, sr=pipe.sample_rate)
-    return rep | {'split': split, 'steps': steps, 'guidance_scale': guidance_scale, 'seed': seed,
+    return rep | {'split': split, 'steps': steps, 'guidance_scale': guidance_scale, 'seed': seed, 'only_needed_frames': only_needed_frames,
                   'seconds_per_clip': round((time.time() - t) / max(1, len(items)), 2), 'model': str(model_dir)}
 
 def write_adherence_table(res:dict, path:str|Path, command:str) -> Path:
     "A markdown table: overall adherence and per attribute, with the command that reproduces it."
     lines = [f"SynthCaps prompt adherence of the demo model on the `{res['split']}` split ({res['n']} captions, "
-             f"{res['steps']} Euler steps, guidance {res['guidance_scale']}, seeds {res['seed']}..{res['seed'] + res['n'] - 1}; "
+             f"{res['steps']} Euler steps, guidance {res['guidance_scale']}, seeds {res['seed']}..{res['seed'] + res['n'] - 1}, "
+             f"{'only the frames each duration needs' if res.get('only_needed_frames') else 'all frames'}; "
              f"{res['seconds_per_clip']} s per clip on this CPU).", '', '| attribute | recovered |', '|---|---|',
              f"| **overall (mean over captions)** | **{res['mean']:.3f}** |"]
     lines += [f'| {k} | {v:.3f} |' for k, v in res['per_attribute'].items()]
@@ -245,6 +248,7 @@ def main(argv:list[str]|None=None) -> int:
     p.add_argument('--split', default=None, choices=SPLITS,
                    help="SynthCaps split to evaluate on (default: the recipe's, heldout); test's combinations also occur in training")
     p.add_argument('--steps', type=int, default=None); p.add_argument('--guidance', type=float, default=None)
+    p.add_argument('--only_needed_frames', action='store_true', help='generate only the frames each duration needs (models trained with group_by_duration)')
     p.add_argument('--results', default=None, help='write the markdown table here')
     p.add_argument('--no_progress', action='store_true')
     a = p.parse_args(argv)
@@ -255,7 +259,7 @@ def main(argv:list[str]|None=None) -> int:
     torch.set_num_threads(a.threads or 2)
     if not (work/'synthcaps'/'dataset_info.json').exists(): make_data(demo_recipe(a.scale), work, not a.no_progress)
     res = evaluate_demo(a.evaluate, work/'synthcaps', a.split or ev['split'], a.n or ev['n'], a.steps or ev['steps'],
-                        ev['guidance_scale'] if a.guidance is None else a.guidance, ev['seed'], not a.no_progress)
+                        ev['guidance_scale'] if a.guidance is None else a.guidance, ev['seed'], not a.no_progress, a.only_needed_frames)
     print(json.dumps({k: res[k] for k in ('n', 'mean', 'per_attribute', 'seconds_per_clip')}, indent=1))
     if a.results: write_adherence_table(res, a.results, 'python -m tangoflux_nb.demo_model ' + ' '.join(sys.argv[1:] if argv is None else argv))
     return 0

@@ -101,12 +101,11 @@ def _generate(self:TangoFluxInference,
     prompts = self._check_args(prompt, steps, duration, guidance_scale, num_samples)
     if seed is None: seed = secrets.randbits(31)
     self.last_seed = seed if not isinstance(seed, torch.Generator) else None
-    trim = only_needed_frames and (self.sample_rate, self.vae.hop) == (44100, 2048)
-    if only_needed_frames and not trim: warnings.warn("only_needed_frames assumes a 44.1 kHz / hop-2048 VAE: generating all frames")
     out = self.model.inference_flow(prompts, num_inference_steps=steps, guidance_scale=float(guidance_scale),
                                     duration=float(duration), seed=seed, num_samples_per_prompt=num_samples,
                                     disable_progress=not progress, callback_on_step_end=callback,
-                                    return_intermediates=return_intermediates, trim_to_duration=trim)
+                                    return_intermediates=return_intermediates, trim_to_duration=only_needed_frames,
+                                    sr=self.sample_rate, hop=self.vae.hop)
     latents, states = out if return_intermediates else (out, None)
     n = int(duration * self.sample_rate)
     audio = torch.cat([self.vae.decode(z[None])[..., :n].float().cpu() for z in latents])  # (B, C, n)

@@ -261,6 +261,7 @@ def _inference_flow(self:TangoFlux, prompt:str|list[str],  # one prompt or a lis
                     trim_to_duration:bool=False,            # generate only the frames the longest duration needs
                     max_text_len:int|None=None,             # token cap; None: config / tokenizer.model_max_length
                     rounding:str='ceil',                    # frames for `trim_to_duration`: 'ceil' or 'floor'
+                    sr:int=44100, hop:int=2048,             # the VAE's rate and hop, for `trim_to_duration`
                    ) -> Tensor|tuple[Tensor, Tensor]:
     "Generate latents (P·n, T, C), fp32, with the Euler sampler and classifier-free guidance."
     prompts = [prompt] if isinstance(prompt, str) else list(prompt)
@@ -276,7 +277,7 @@ def _inference_flow(self:TangoFlux, prompt:str|list[str],  # one prompt or a lis
         hidden, mask = torch.cat([uh.expand(P, -1, -1), hidden]), torch.cat([um.expand(P, -1), mask])
         dur = torch.cat([dur, dur])
     cond = Conditioning(*(t.repeat_interleave(n, 0) for t in self.condition(hidden, mask, dur)))
-    T = frames_for_duration(float(dur.max()), self.audio_seq_len, rounding) if trim_to_duration else self.audio_seq_len
+    T = frames_for_duration(float(dur.max()), self.audio_seq_len, rounding, sr, hop) if trim_to_duration else self.audio_seq_len
     x = initial_noise((P * n, self.audio_seq_len, self.in_channels), seed)[:, :T].contiguous().to(dev)
     bar = tqdm(total=num_inference_steps, disable=disable_progress, leave=False)
     def cb(i, N, lat):

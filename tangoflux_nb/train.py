@@ -26,8 +26,8 @@ from .flow import sample_sigmas
 # %% auto #0
 __all__ = ['lr_plan', 'make_scheduler', 'lr_curve', 'make_optimizer', 'step_generator', 'step_draws', 'batch_latents',
            'silence_latent', 'make_dataset', 'write_toy_dataset', 'write_toy_config', 'save_checkpoint',
-           'find_checkpoint', 'prune_checkpoints', 'export_pretrained', 'resolve_mixed_precision', 'validate',
-           'check_training_options', 'train', 'main']
+           'find_checkpoint', 'prune_checkpoints', 'export_pretrained', 'DurationGroupedSampler', 'batch_frames',
+           'resolve_mixed_precision', 'validate', 'check_training_options', 'train', 'main']
 
 # %% ../nbs/09_training.ipynb #bbf3ba0d
 def lr_plan(tc:TrainingConfig,     # the `training` section
@@ -218,6 +218,37 @@ def export_pretrained(source:TangoFlux|str|Path,   # a model, or a checkpoint fo
         (vae if isinstance(vae, OobleckVAE) else OobleckVAE.from_pretrained(vae, device='cpu')).save_pretrained(out)
     return Path(out)
 
+# %% ../nbs/09_training.ipynb #8451dd7e
+class DurationGroupedSampler(torch.utils.data.Sampler):
+    "Indices whose consecutive runs of `batch_size` are clips of similar duration; a new order each epoch (`set_epoch`)."
+    def __init__(self, durations:list, # seconds, one per item of the data set
+                 batch_size:int, seed:int=0,
+                 pool:int=32):          # batches per sorted pool: larger groups durations tighter, smaller keeps more randomness
+        if batch_size < 1 or pool < 1: raise ValueError(f"batch_size and pool must be >= 1, got {batch_size} and {pool}")
+        self.durations, self.batch_size, self.seed, self.pool, self.epoch = torch.as_tensor(durations, dtype=torch.float64), batch_size, seed, pool, 0
+
+    def set_epoch(self, epoch:int): self.epoch = epoch
+    def __len__(self): return len(self.durations)
+
+    def __iter__(self):
+        g = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
+        perm, B, n = torch.randperm(len(self.durations), generator=g), self.batch_size, self.pool * self.batch_size
+        batches = []
+        for s in range(0, len(perm), n):
+            p = perm[s:s + n]; p = p[torch.sort(self.durations[p], stable=True).indices]
+            batches += list(p.split(B))
+        full, last = (batches[:-1], batches[-1:]) if len(batches[-1]) < B else (batches, [])   # a short batch stays last
+        order = torch.randperm(len(full), generator=g).tolist()
+        yield from (int(i) for b in [full[k] for k in order] + last for i in b)
+
+def batch_frames(duration:Tensor,  # (B,) seconds of the clips in a batch
+                 seq_len:int,      # the model's audio_seq_len
+                 max_audio_duration:float, # the seconds that seq_len frames cover
+                ) -> int:
+    "Frames a batch needs with `group_by_duration`: its longest clip's share of `seq_len`, rounded up, plus one."
+    return min(seq_len, math.ceil(float(duration.max()) / max_audio_duration * seq_len - 1e-6) + 1)
+
+
 # %% ../nbs/09_training.ipynb #b99b5775
 def resolve_mixed_precision(mp:str, device:str|None=None) -> str:
     "'auto': 'bf16' where the device computes bf16 fast (a CUDA GPU with bf16, a CPU with oneDNN bf16 kernels), else 'no'; other values as they are."
@@ -236,22 +267,23 @@ def _accelerator(tc:TrainingConfig, output_dir:Path, seed:int) -> Accelerator:
                        log_with=trackers, project_dir=str(output_dir),
                        dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True, data_seed=seed))
 
-def _loss(model, batch, seed, step, acc, seq_len, vae, micro=0, G=1, stream=0, post_scale=1.):
-    "SFT loss of this process's batch, with the draws of its block of the global batch."
+def _loss(model, batch, seed, step, acc, seq_len, vae, micro=0, G=1, stream=0, post_scale=1., trim=None):
+    "SFT loss of this process's batch, with the draws of its block of the global batch (`trim`: max_audio_duration, to cut it to `batch_frames`)."
     B, C, P = len(batch['caption']), acc.unwrap_model(model).in_channels, acc.num_processes
     block = micro * P + acc.process_index
     sigma, noise, post = step_draws(seed, step, B, (seq_len, C), block, G * P, stream)
     dev = acc.device
     x0 = batch_latents(batch, seq_len, post * post_scale, vae).to(dev)
+    if trim: T = batch_frames(batch['duration'], seq_len, trim); x0, noise = x0[:, :T], noise[:, :T]
     g = step_generator(seed, step, 2 + block + 2 * stream * G * P)
     return model(x0, batch['caption'], batch['duration'].to(dev), sft=True, sigma=sigma.to(dev), noise=noise.to(dev), generator=g)[0]
 
 @torch.no_grad()
-def validate(model, loader, acc:Accelerator, seed:int, seq_len:int, vae=None, post_scale:float=1.) -> float:
+def validate(model, loader, acc:Accelerator, seed:int, seq_len:int, vae=None, post_scale:float=1., trim=None) -> float:
     "Mean SFT loss over a validation loader with fixed draws (the same σ and noise every epoch)."
     model.eval(); losses = []
     for i, batch in enumerate(loader):
-        loss = _loss(model, batch, seed, i, acc, seq_len, vae, stream=1, post_scale=post_scale)
+        loss = _loss(model, batch, seed, i, acc, seq_len, vae, stream=1, post_scale=post_scale, trim=trim)
         losses.append(acc.gather_for_metrics(loss.detach().float().expand(len(batch['caption'])).contiguous()))
     return float(torch.cat(losses).mean()) if losses else float('nan')
 
@@ -280,7 +312,7 @@ def _flush(acc, out, log, summary):
         _write_jsonl(out/'train_log.jsonl', log); _write_jsonl(out/'summary.jsonl', summary); _plot_losses(out, log, summary)
 
 # %% ../nbs/09_training.ipynb #3e61b5e2
-def _setup(cfg, acc, load_from_checkpoint, text_column, audio_column, prefix):
+def _setup(cfg, acc, load_from_checkpoint, text_column, audio_column, prefix, seed=0):
     "Model, VAE, data loaders, optimizer, schedule plan."
     tc, pc = cfg.training, cfg.paths
     model = TangoFlux(cfg.model.to_dict(), pretrained_text_encoder=True)
@@ -292,7 +324,10 @@ def _setup(cfg, acc, load_from_checkpoint, text_column, audio_column, prefix):
     cache = LatentCache(pc.latent_cache) if pc.latent_cache else None
     ds = lambda f: make_dataset(f, cfg, vae, cache, text_column, audio_column, prefix)
     nw = tc.dataloader_num_workers
-    train_dl = DataLoader(ds(pc.train_file), batch_size=tc.per_device_batch_size, shuffle=True, collate_fn=collate_fn, num_workers=nw)
+    train_ds = ds(pc.train_file)
+    sampler = (DurationGroupedSampler([train_ds.common(r)['duration'] for r in train_ds.rows], tc.per_device_batch_size * acc.num_processes,
+                                      seed) if tc.group_by_duration else None)
+    train_dl = DataLoader(train_ds, batch_size=tc.per_device_batch_size, shuffle=sampler is None, sampler=sampler, collate_fn=collate_fn, num_workers=nw)
     val_dl = DataLoader(ds(pc.val_file), batch_size=tc.per_device_batch_size, collate_fn=collate_fn, num_workers=nw) if pc.val_file else None
     opt = make_optimizer(model, tc)
     plan = lr_plan(tc, len(train_dl), acc.num_processes)
@@ -343,7 +378,7 @@ def train(cfg:TangoFluxConfig|str|Path,            # a config or the path of a Y
     if seed is None: seed = broadcast_object_list([random.SystemRandom().randrange(2**31)])[0]  # one seed for all processes
     acc = _accelerator(tc, out, seed)
     set_seed(seed)
-    model, vae, train_dl, val_dl, opt, sched, plan = _setup(cfg, acc, load_from_checkpoint, text_column, audio_column, prefix)
+    model, vae, train_dl, val_dl, opt, sched, plan = _setup(cfg, acc, load_from_checkpoint, text_column, audio_column, prefix, seed)
     model, opt, train_dl, sched = acc.prepare(model, opt, train_dl, sched)
     if val_dl is not None: val_dl = acc.prepare(val_dl)
     st = dict(step=0, epoch=0, batch=0, best_val=None, seed=seed, plan=plan)
@@ -374,7 +409,8 @@ def _loop(cfg, acc, model, vae, train_dl, val_dl, opt, sched, plan, st, log, sum
         micro, losses = 0, []
         for batch in loader:
             with acc.accumulate(model):
-                loss = _loss(model, batch, seed, st['step'], acc, seq_len, vae, micro, tc.gradient_accumulation_steps, post_scale=tc.posterior_scale)
+                loss = _loss(model, batch, seed, st['step'], acc, seq_len, vae, micro, tc.gradient_accumulation_steps,
+                             post_scale=tc.posterior_scale, trim=tc.group_by_duration and tc.max_audio_duration)
                 acc.backward(loss)
                 if acc.sync_gradients and tc.max_grad_norm: acc.clip_grad_norm_(model.parameters(), tc.max_grad_norm)
                 opt.step(); sched.step(); opt.zero_grad(set_to_none=True)
@@ -407,7 +443,9 @@ def _loop(cfg, acc, model, vae, train_dl, val_dl, opt, sched, plan, st, log, sum
 # %% ../nbs/09_training.ipynb #02239ad6
 def _end_epoch(cfg, acc, model, vae, val_dl, st, log, summary, out, ckpt_mode, save_every, ckpt):
     "Validation, summary line, epoch/best checkpoints, loss plot."
-    val = validate(model, val_dl, acc, st['seed'], cfg.model.audio_seq_len, vae, cfg.training.posterior_scale) if val_dl is not None else None
+    tc = cfg.training
+    val = (validate(model, val_dl, acc, st['seed'], cfg.model.audio_seq_len, vae, tc.posterior_scale, tc.group_by_duration and tc.max_audio_duration)
+           if val_dl is not None else None)
     n = st['epoch'] + 1
     row = {'epoch': n, 'step': st['step'], 'train_loss': log[-1]['loss'] if log else None, 'val_loss': val}
     summary.append(row)
