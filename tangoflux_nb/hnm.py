@@ -23,6 +23,7 @@ HNM_KEYS = dict(representation='hnm', sampling_rate=22050, audio_channels=2,
                 n_fft=1024,        # analysis window (pitch, buzz, centroid), centred on each frame
                 pack=8,            # control frames per latent frame (hop = pack * frame_hop)
                 latent_channels=32, hidden=256, # the learned VAE: channels per latent frame, MLP width (0: linear)
+                latent_norm='channel',          # latent scale: 'channel' (each channel to unit RMS) or 'global' (one factor)
                 f0_ref=500., f0_octaves=2.5,    # f0 control = log2(f0/f0_ref)/f0_octaves
                 centroid_ref=1500.,             # brightness control = log2(centroid/centroid_ref)/2, clipped to [-1, 1]
                 level_ref=-22., level_scale=10., # level control = (dBFS of the louder channel - level_ref)/level_scale
@@ -130,6 +131,7 @@ class HNMVAE(OobleckVAE):
         if not isinstance(c['hidden'], int) or c['hidden'] < 0: raise ValueError(f"hidden must be an integer >= 0 (0: a linear encoder and decoder), got {c['hidden']!r}")
         if c['n_fft'] < c['frame_hop']: raise ValueError(f"n_fft ({c['n_fft']}) must be >= frame_hop ({c['frame_hop']})")
         if c['db_floor'] >= -20: raise ValueError(f"db_floor must be below -20 dBFS, got {c['db_floor']}")
+        if c['latent_norm'] not in ('channel', 'global'): raise ValueError(f"latent_norm must be 'channel' or 'global', got {c['latent_norm']!r}")
         with torch.device('meta' if meta else torch.get_default_device()):
             self.vae = HNMNet(len(CONTROLS)*c['pack'], c['hidden'], c['latent_channels'])
         self.vae.eval().requires_grad_(False)
@@ -184,9 +186,10 @@ def train_hnm_vae(vae:HNMVAE,            # trained in place
 # %% ../nbs/06c_hnm_vae.ipynb #441970d6
 @torch.no_grad()
 def normalize_hnm_scale(vae:HNMVAE, controls:list[Tensor]) -> Tensor:
-    "Fold each latent channel's RMS (posterior means over all frames of `controls`) into `HNMNet`; returns the factors."
+    "Fold each latent channel's RMS (posterior means over all frames of `controls`), or with `latent_norm: global` their overall RMS, into `HNMNet`; returns the factors."
     net, L = vae.vae, vae.latent_channels
-    rms = torch.cat([net.encode(k[None]).mean[0].T for k in controls]).pow(2).mean(0).sqrt().clamp_min(1e-8)   # (L,)
+    ms = torch.cat([net.encode(k[None]).mean[0].T for k in controls]).pow(2).mean(0)                          # (L,)
+    rms = (ms.mean().expand(L) if vae.config['latent_norm'] == 'global' else ms).sqrt().clamp_min(1e-8)
     enc, dec = net.encoder[-1], net.decoder[0]
     enc.weight[:L] /= rms[:, None, None]; enc.bias[:L] /= rms; enc.bias[L:] -= 2*rms.log()   # means, then log-variances
     dec.weight.mul_(rms[None, :, None])
