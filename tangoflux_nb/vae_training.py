@@ -29,7 +29,7 @@ def demo_vae_config(sample_rate:int=22050,      # audio rate of the VAE
                     separate_channels:bool=True, # encode left and right apart (latents: 2 x width/2)
                     noise_bands:bool=True,       # the decoder's per-band noise source (see 06b, "Band and channel options")
                    ) -> dict:
-    "The small Oobleck the demo model ships: 16 MDCT bands with a noise source, width 32, left/right apart, 32 latent channels, hop 2048 at 22.05 kHz."
+    "The small Oobleck of the demo's `oobleck` recipe (the first shipped demo model): 16 MDCT bands with a noise source, width 32, left/right apart, 32 latent channels, hop 2048 at 22.05 kHz."
     return {**oobleck_default_config(), 'encoder_hidden_size': width, 'decoder_channels': width,
             'decoder_input_channels': width // 2, 'downsampling_ratios': list(ratios),
             'channel_multiples': [1, 2, 4, 8, 16][:len(ratios)], 'sampling_rate': sample_rate,
