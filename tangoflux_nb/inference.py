@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_inference.ipynb #79e8eada
 from __future__ import annotations
-import importlib, io, math, secrets, time, warnings
+import importlib, io, math, secrets, time
 from pathlib import Path
 from typing import Callable, NamedTuple
 import torch
