@@ -20,7 +20,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument('output', help='output file: .wav (32-bit float), .flac, .ogg or .mp3')
     p.add_argument('--duration', type=float, default=10., help='seconds, 1..30 (default 10)')
     p.add_argument('--steps', type=int, default=50, help='sampling steps (default 50, as the original CLI)')
-    p.add_argument('--guidance', type=float, default=4.5, help='classifier-free guidance scale (default 4.5; <= 1: off)')
+    p.add_argument('--guidance', type=float, default=None, help="classifier-free guidance scale (<= 1: off; default: the model's, "
+                   "4.5 unless its folder's generation_config.json names another, as the demo model's does)")
     p.add_argument('--seed', type=int, default=None, help='random seed (default: a fresh one, printed; 0 = the original)')
     p.add_argument('--model', default=None, help="model folder (config.json, tangoflux.safetensors, vae.safetensors) "
                    "or hub id such as declare-lab/TangoFlux (default: the embedded demo model)")
@@ -38,7 +39,7 @@ def _check(p:argparse.ArgumentParser, a:argparse.Namespace):
     if not a.prompt.strip(): p.error("the prompt is empty: describe the sound, e.g. 'rain on a tin roof'")
     if not 1 <= a.duration <= 30: p.error(f"--duration must be between 1 and 30 seconds, got {a.duration:g}")
     if a.steps < 1: p.error(f"--steps must be >= 1, got {a.steps}")
-    if not math.isfinite(a.guidance): p.error(f"--guidance must be a finite number, got {a.guidance}")
+    if a.guidance is not None and not math.isfinite(a.guidance): p.error(f"--guidance must be a finite number, got {a.guidance}")
     if a.num_samples < 1: p.error(f"--num-samples must be >= 1, got {a.num_samples}")
     if a.sample_rate and not 8000 <= a.sample_rate <= 192000:
         p.error(f"--sample-rate must be between 8000 and 192000 Hz (or 0: the model's rate), got {a.sample_rate}")

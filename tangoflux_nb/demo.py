@@ -137,7 +137,7 @@ def parse_request(body:bytes|str|dict, # the POSTed JSON
     steps = _number(body, 'steps', 50, integer=True)
     if not 1 <= steps <= max_steps: raise ValueError(f"steps must be between 1 and {max_steps}, got {steps}")
     args = dict(prompt=prompt, duration=_number(body, 'duration', 10.), steps=steps,
-                guidance_scale=_number(body, 'guidance_scale', 4.5), seed=None)
+                guidance_scale=None if body.get('guidance_scale') is None else _number(body, 'guidance_scale', None), seed=None)  # None: the app's default
     if body.get('seed') is not None:
         args['seed'] = _number(body, 'seed', None, integer=True)
         if not 0 <= args['seed'] < 2**63: raise ValueError(f"seed must be between 0 and 2**63 - 1, got {args['seed']}")
@@ -153,7 +153,8 @@ class DemoApp:
     "The demo without HTTP: `handle(method, path, body, headers) -> (status, headers, body)`."
     def __init__(self, pipe,                     # a `TangoFluxInference` (or anything with its generate/sample_rate/max_duration/last_seed)
                  out_dir:str|Path|None=None,      # where WAVs go; None: a temporary folder removed by `close()`
-                 steps:int=50, duration:float=10., guidance_scale:float=4.5, # the page's defaults (the original demo: 50 steps, 10 s)
+                 steps:int=50, duration:float=10., # the page's defaults (the original demo: 50 steps, 10 s)
+                 guidance_scale:float|None=None,  # None: the model's (`pipe.guidance_scale`, 4.5 unless the model names its own)
                  max_steps:int=100,               # cap on steps per request (the original slider: 100)
                  keep:int=50,                     # WAVs kept on disk (older ones are deleted)
                  model_name:str='',               # shown under the title
@@ -164,7 +165,7 @@ class DemoApp:
         self.max_steps, self.keep, self.max_body = max_steps, keep, max_body
         slider_max = max(1., math.floor(pipe.max_duration * 2) / 2)
         self.config = dict(duration=min(duration, slider_max), max_duration=slider_max, steps=min(steps, max_steps),
-                           max_steps=max_steps, guidance_scale=guidance_scale, sample_rate=pipe.sample_rate, model=model_name)
+                           max_steps=max_steps, guidance_scale=getattr(pipe, 'guidance_scale', 4.5) if guidance_scale is None else guidance_scale, sample_rate=pipe.sample_rate, model=model_name)
 
     def page(self) -> str: return render_page(self.config)
     def close(self):
@@ -185,6 +186,7 @@ def _generate(self:DemoApp, args:dict,  # from `parse_request`
     "Generate one clip (serialised), write it, and describe it for the page (url, filename, seed, timings)."
     from tangoflux_nb.audio import save_audio
     job = job or secrets.token_hex(6)
+    if args.get('guidance_scale') is None: args = {**args, 'guidance_scale': self.config['guidance_scale']}
     self._set(job, state='queued', step=0, total=args['steps'],
               message='waiting for the model (another generation is running)' if self.lock.locked() else 'starting')
     try:

@@ -16,10 +16,14 @@ from .hnm import HNMVAE, hnm_vae_config, fit_hnm_vae
 from .vae_training import demo_vae_config, init_oobleck, ClipBank, train_vae, evaluate_reconstruction, normalize_latent_scale
 
 # %% auto #0
-__all__ = ['SCALES', 'demo_recipe', 'demo_config', 'make_data', 'split_items', 'vae_adherence', 'make_vae', 'make_latents',
-           'train_transformer', 'export_demo', 'evaluate_demo', 'write_adherence_table', 'build_demo', 'main']
+__all__ = ['GUIDANCE_NOTE', 'SCALES', 'demo_recipe', 'demo_config', 'make_data', 'split_items', 'vae_adherence', 'make_vae',
+           'make_latents', 'train_transformer', 'set_generation_config', 'export_demo', 'evaluate_demo',
+           'sweep_guidance', 'write_guidance_table', 'write_adherence_table', 'build_demo', 'main']
 
 # %% ../nbs/09a_demo_model.ipynb #d16a7858
+GUIDANCE_NOTE = ("the best of 1, 1.5, 2, 2.5, 3 and 4.5 on the SynthCaps test split (110 captions, 25 steps): "
+                 "python -m tangoflux_nb.demo_model --evaluate tangoflux_nb/assets/demo --work outputs/demo_v4 --guidance_sweep "
+                 "1,1.5,2,2.5,3,4.5 --write_generation --results bench/results/demo_guidance.md")
 SCALES = ('full', 'tiny', 'oobleck', 'tiny-oobleck', 'spectral', 'tiny-spectral', 'hnm', 'tiny-hnm')
 
 def demo_recipe(scale:str='full') -> dict:
@@ -56,7 +60,8 @@ def demo_recipe(scale:str='full') -> dict:
                          **(dict(l1_weight=0.0, init_gain=0.7, stft_kind='log1p', stft_c=0.01, env_weight=1.0,
                                  post_noise=0.0, train_biases=False) if kind == 'oobleck' else {})),
                 model=model, training=training,
-                eval=dict(split='heldout', n=200 if full else 2, steps=25 if full else 2, guidance_scale=4.5, seed=0))
+                generation=dict(guidance_scale=2.5, selected_by=GUIDANCE_NOTE) if kind == 'hnm16' else {},  # the model's default guidance
+                eval=dict(split='heldout', n=200 if full else 2, steps=25 if full else 2, guidance_scale=None, seed=0))  # None: the model's
 
 # %% ../nbs/09a_demo_model.ipynb #a39506b0
 def demo_config(recipe:dict, data_dir:str|Path='', vae_dir:str|Path='', cache_dir:str|Path='', output_dir:str|Path='') -> dict:
@@ -154,10 +159,22 @@ def train_transformer(recipe:dict, data:Path, work:Path, progress:bool=True) -> 
     return train(load_config(work/'demo.yaml'), resume_from_checkpoint='latest', progress=progress)
 
 # %% ../nbs/09a_demo_model.ipynb #3c6feabe
+def set_generation_config(model_dir:str|Path, # a model folder
+                          guidance_scale:float, # the default guidance of `TangoFluxInference.generate` for this model
+                          selected_by:str='',   # how it was chosen (kept in the file)
+                         ) -> Path:
+    "Write the model folder's `generation_config.json` (read by `TangoFluxInference`), atomically."
+    from tangoflux_nb.inference import GENERATION_CONFIG, generation_defaults
+    path = Path(model_dir)/GENERATION_CONFIG
+    with atomic_path(path) as tmp: tmp.write_text(json.dumps(dict(guidance_scale=float(guidance_scale), selected_by=selected_by), indent=1))
+    generation_defaults(model_dir)   # checks what we wrote
+    return path
+
 def export_demo(pretrained:str|Path,  # a hub-layout folder (the training run's `pretrained`)
                 out:str|Path,          # destination, e.g. tangoflux_nb/assets/demo
                 meta:dict,             # written as demo_model.json
                 max_mb:float|None=30., # refuse to ship more than this (None: no limit)
+                generation:dict|None=None, # written as generation_config.json (the model's default guidance), when given
                ) -> Path:
     "Copy a trained model into the shipped demo folder, transformer weights in fp16."
     src, out = Path(pretrained), Path(out)
@@ -173,6 +190,7 @@ def export_demo(pretrained:str|Path,  # a hub-layout folder (the training run's 
     (tmp/'config.json').write_text(json.dumps(config, indent=2))
     for f in ('vae.safetensors', 'vae_config.json'): shutil.copy(src/f, tmp/f)
     (tmp/'demo_model.json').write_text(json.dumps(meta, indent=1, default=str))
+    if generation: set_generation_config(tmp, **generation)
     mb = sum(f.stat().st_size for f in tmp.iterdir()) / 2**20
     if max_mb is not None and mb > max_mb:
         shutil.rmtree(tmp); raise ValueError(f"the demo model would take {mb:.1f} MB, more than {max_mb} MB: shrink the recipe")
@@ -182,13 +200,15 @@ def export_demo(pretrained:str|Path,  # a hub-layout folder (the training run's 
 
 # %% ../nbs/09a_demo_model.ipynb #f8f0bc0a
 def evaluate_demo(model_dir:str|Path, data:Path, split:str='heldout', n:int|None=None, steps:int=25,
-                  guidance_scale:float=4.5, seed:int=0, progress:bool=True,
+                  guidance_scale:float|None=None, # None: the model's default (its generation_config.json, else 4.5)
+                  seed:int=0, progress:bool=True,
                   only_needed_frames:bool=False) -> dict:  # generate only the frames each caption's duration needs
     "Adherence of the model's clips to the captions of a SynthCaps split (mean and per attribute)."
     from tangoflux_nb.inference import TangoFluxInference
     from tangoflux_nb.synthcaps import adherence_report
     from tqdm.auto import tqdm
     pipe = TangoFluxInference(model_dir, device='cpu')
+    if guidance_scale is None: guidance_scale = pipe.guidance_scale
     items = split_items(data, split)[:n]
     t, waves = time.time(), []
     for i, it in enumerate(tqdm(items, disable=not progress, desc=f'generating {split}')):
@@ -198,6 +218,25 @@ def evaluate_demo(model_dir:str|Path, data:Path, split:str='heldout', n:int|None
     rep = adherence_report(items, waves, sr=pipe.sample_rate)
     return rep | {'split': split, 'steps': steps, 'guidance_scale': guidance_scale, 'seed': seed, 'only_needed_frames': only_needed_frames,
                   'seconds_per_clip': round((time.time() - t) / max(1, len(items)), 2), 'model': str(model_dir)}
+
+def sweep_guidance(model_dir:str|Path, data:Path, grid:list[float], split:str='test', n:int|None=None, steps:int=25,
+                   seed:int=0, progress:bool=True) -> list[dict]:
+    "`evaluate_demo` at each guidance scale of `grid` (choose on test or val; report on heldout, which the choice never saw)."
+    return [evaluate_demo(model_dir, data, split, n, steps, float(g), seed, progress) for g in grid]
+
+def write_guidance_table(results:list[dict], path:str|Path, command:str) -> Path:
+    "A markdown table of a guidance sweep: overall and per-attribute adherence at each scale, the best marked."
+    attrs, best = sorted({k for r in results for k in r['per_attribute']}), max(results, key=lambda r: r['mean'])
+    r0 = results[0]
+    lines = [f"SynthCaps prompt adherence of `{r0['model']}` on the `{r0['split']}` split ({r0['n']} captions, {r0['steps']} Euler "
+             f"steps, seeds {r0['seed']}..{r0['seed'] + r0['n'] - 1}) at each guidance scale; best: {best['guidance_scale']:g}.", '',
+             '| guidance | overall | ' + ' | '.join(attrs) + ' |', '|---' * (len(attrs) + 2) + '|']
+    lines += [f"| {r['guidance_scale']:g}{' (best)' if r is best else ''} | **{r['mean']:.3f}** | " +
+              ' | '.join(f"{r['per_attribute'].get(a, float('nan')):.2f}" for a in attrs) + ' |' for r in results]
+    lines += ['', f'Reproduce: `{command}`', '']
+    path = Path(path)
+    with atomic_path(path) as tmp: tmp.write_text('\n'.join(lines))
+    return path
 
 def write_adherence_table(res:dict, path:str|Path, command:str) -> Path:
     "A markdown table: overall adherence and per attribute, with the command that reproduces it."
@@ -235,7 +274,7 @@ def build_demo(out:str|Path,                 # the assets folder: the model goes
             'vae_final_losses': json.loads((work/'vae'/'vae_history.json').read_text())[-1],
             'transformer': {k: res[k] for k in ('step', 'best_val_loss', 'last_loss')},
             'transformer_epochs': res['summary'], 'torch': torch.__version__, 'threads': torch.get_num_threads()}
-    return export_demo(work/'run'/'pretrained', Path(out)/'demo', meta, recipe['max_mb'])
+    return export_demo(work/'run'/'pretrained', Path(out)/'demo', meta, recipe['max_mb'], recipe.get('generation'))
 
 # %% ../nbs/09a_demo_model.ipynb #089db874
 def main(argv:list[str]|None=None) -> int:
@@ -251,6 +290,9 @@ def main(argv:list[str]|None=None) -> int:
                    help="SynthCaps split to evaluate on (default: the recipe's, heldout); test's combinations also occur in training")
     p.add_argument('--steps', type=int, default=None); p.add_argument('--guidance', type=float, default=None)
     p.add_argument('--only_needed_frames', action='store_true', help='generate only the frames each duration needs (models trained with group_by_duration)')
+    p.add_argument('--guidance_sweep', default=None, metavar='G1,G2,...',
+                   help="evaluate at each of these guidance scales (on --split, default test) and table them; --write_generation keeps the best")
+    p.add_argument('--write_generation', action='store_true', help="with --guidance_sweep: make the best scale the model's default (its generation_config.json)")
     p.add_argument('--results', default=None, help='write the markdown table here')
     p.add_argument('--no_progress', action='store_true')
     a = p.parse_args(argv)
@@ -260,10 +302,20 @@ def main(argv:list[str]|None=None) -> int:
     ev, work = demo_recipe(a.scale)['eval'], Path(a.work)
     torch.set_num_threads(a.threads or 2)
     if not (work/'synthcaps'/'dataset_info.json').exists(): make_data(demo_recipe(a.scale), work, not a.no_progress)
+    cmd = 'python -m tangoflux_nb.demo_model ' + ' '.join(sys.argv[1:] if argv is None else argv)
+    if a.guidance_sweep is not None:
+        try: grid = [float(g) for g in a.guidance_sweep.split(',')]
+        except ValueError: p.error(f"--guidance_sweep takes numbers separated by commas, e.g. 1.5,2,3,4.5; got {a.guidance_sweep!r}")
+        rs = sweep_guidance(a.evaluate, work/'synthcaps', grid, a.split or 'test', a.n, a.steps or ev['steps'], ev['seed'], not a.no_progress)
+        for r in rs: print(json.dumps({k: r[k] for k in ('guidance_scale', 'n', 'mean', 'per_attribute')}))
+        if a.results: write_guidance_table(rs, a.results, cmd)
+        best = max(rs, key=lambda r: r['mean'])
+        if a.write_generation: print(set_generation_config(a.evaluate, best['guidance_scale'], cmd))
+        return 0
     res = evaluate_demo(a.evaluate, work/'synthcaps', a.split or ev['split'], a.n or ev['n'], a.steps or ev['steps'],
                         ev['guidance_scale'] if a.guidance is None else a.guidance, ev['seed'], not a.no_progress, a.only_needed_frames)
     print(json.dumps({k: res[k] for k in ('n', 'mean', 'per_attribute', 'seconds_per_clip')}, indent=1))
-    if a.results: write_adherence_table(res, a.results, 'python -m tangoflux_nb.demo_model ' + ' '.join(sys.argv[1:] if argv is None else argv))
+    if a.results: write_adherence_table(res, a.results, cmd)
     return 0
 
 # %% ../nbs/09a_demo_model.ipynb #0f79c1df

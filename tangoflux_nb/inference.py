@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_inference.ipynb #79e8eada
 from __future__ import annotations
-import importlib, io, math, secrets, time
+import importlib, io, json, math, secrets, time
 from pathlib import Path
 from typing import Callable, NamedTuple
 import torch
@@ -15,7 +15,8 @@ from .model import TangoFlux
 from .vae import OobleckVAE, frames_for_seconds, seconds_for_frames
 
 # %% auto #0
-__all__ = ['demo_model_dir', 'resolve_model', 'Generation', 'TangoFluxInference', 'generation_widget']
+__all__ = ['GENERATION_CONFIG', 'GENERATION_DEFAULTS', 'demo_model_dir', 'resolve_model', 'generation_defaults', 'Generation',
+           'TangoFluxInference', 'generation_widget']
 
 # %% ../nbs/08_inference.ipynb #8d5b1520
 def demo_model_dir() -> Path:
@@ -31,6 +32,23 @@ def resolve_model(name_or_path:str|Path|None=None, # folder, hub id ('declare-la
     if not ((d/'config.json').exists() and (d/'tangoflux.safetensors').exists()):
         raise FileNotFoundError("no embedded demo model in this install: pass a path or 'declare-lab/TangoFlux'")
     return str(d)
+
+GENERATION_CONFIG = 'generation_config.json'  # a model folder's own sampling defaults (ours: the released models have none)
+GENERATION_DEFAULTS = {'guidance_scale': 4.5}  # the original API's
+
+def generation_defaults(folder:str|Path|None, # a model folder; a hub id or None: the original's defaults
+                       ) -> dict:
+    "`GENERATION_DEFAULTS`, updated from the folder's `generation_config.json` (keys: guidance_scale, and `selected_by`, a note)."
+    p = Path(folder)/GENERATION_CONFIG if folder is not None else None
+    if p is None or not p.is_file(): return dict(GENERATION_DEFAULTS)
+    try: cfg = json.loads(p.read_text())
+    except json.JSONDecodeError as e: raise ValueError(f"{p} is not valid JSON ({e}): fix it or delete it (then guidance defaults to 4.5)") from None
+    if not isinstance(cfg, dict) or (bad := sorted(set(cfg) - set(GENERATION_DEFAULTS) - {'selected_by'})):
+        raise ValueError(f"{p}: unknown keys {bad if isinstance(cfg, dict) else cfg!r}: it may hold guidance_scale and selected_by")
+    g = cfg.get('guidance_scale', GENERATION_DEFAULTS['guidance_scale'])
+    if isinstance(g, bool) or not isinstance(g, (int, float)) or not math.isfinite(g):
+        raise ValueError(f"{p}: guidance_scale must be a finite number, got {g!r}")
+    return GENERATION_DEFAULTS | {'guidance_scale': float(g)}
 
 # %% ../nbs/08_inference.ipynb #bbc7ca78
 class Generation(NamedTuple):
@@ -48,7 +66,8 @@ class TangoFluxInference:
                  dtype=None,                # None/'fp32' (as released), 'bf16', 'fp16': model and VAE weights
                  model:TangoFlux|None=None, vae:OobleckVAE|None=None, # already-built parts (skip loading)
                 ):
-        if model is None or vae is None: path = resolve_model(name_or_path)
+        path = resolve_model(name_or_path) if model is None or vae is None else None
+        self.generation_config = generation_defaults(path if path is not None and Path(path).is_dir() else None)
         self.device = get_device(device) if model is None else model.device
         self.dtype = get_dtype(dtype, self.device)
         self.model = (model or TangoFlux.from_pretrained(path, device=self.device, dtype=self.dtype)).eval()
@@ -58,6 +77,7 @@ class TangoFluxInference:
             raise ValueError(f"model expects {self.model.in_channels} latent channels but the VAE has {self.vae.latent_channels}")
 
     sample_rate = property(lambda self: self.vae.sample_rate)
+    guidance_scale = property(lambda self: self.generation_config['guidance_scale'], doc="the default of `generate`'s guidance_scale")
     max_frames = property(lambda self: self.model.audio_seq_len)
     max_duration = property(lambda self: min(float(self.model.max_duration),
                                              seconds_for_frames(self.max_frames + 1, self.sample_rate, self.vae.hop) - 1e-9))
@@ -88,7 +108,7 @@ def _generate(self:TangoFluxInference,
               prompt:str|list[str],        # what to hear; a list gives several prompts in one batch
               steps:int=25,                # Euler steps (the original API: 25; its CLI and demo: 50)
               duration:float=10,           # seconds, 1..max_duration (30 for the released model)
-              guidance_scale:float=4.5,    # classifier-free guidance; <= 1 turns it off
+              guidance_scale:float|None=None, # classifier-free guidance; <= 1 turns it off; None: `self.guidance_scale` (4.5 unless the model says)
               seed:int|torch.Generator|None=None, # None: a fresh random seed (kept in .last_seed); 0: the original's
               num_samples:int=1,           # samples per prompt
               only_needed_frames:bool=False, # generate only the frames `duration` needs (faster for short clips)
@@ -98,6 +118,7 @@ def _generate(self:TangoFluxInference,
               progress:bool=False,         # the model's tqdm bar over the steps
              ) -> Tensor|Generation:
     "Audio (C, T) for one prompt and sample, else (B, C, T): CPU float32 at `self.sample_rate`."
+    if guidance_scale is None: guidance_scale = self.guidance_scale
     prompts = self._check_args(prompt, steps, duration, guidance_scale, num_samples)
     if seed is None: seed = secrets.randbits(31)
     self.last_seed = seed if not isinstance(seed, torch.Generator) else None
@@ -141,7 +162,8 @@ def _fig_png(fig) -> bytes:
     return buf.getvalue()
 
 def generation_widget(pipe:TangoFluxInference, # the pipeline to drive
-                      prompt:str='A dog barking in the distance', steps:int=25, duration:float=10., guidance:float=4.5):
+                      prompt:str='A dog barking in the distance', steps:int=25, duration:float=10.,
+                      guidance:float|None=None): # None: the model's default (`pipe.guidance_scale`)
     "An ipywidgets UI around `pipe.generate`; the returned box has `.generate()` (the button's handler) and `.result`."
     import ipywidgets as W
     from IPython.display import Image
@@ -149,7 +171,7 @@ def generation_widget(pipe:TangoFluxInference, # the pipeline to drive
     w = dict(prompt=W.Textarea(prompt, description='prompt', layout=W.Layout(width='95%')),
              duration=W.FloatSlider(dur, min=1, max=pipe.max_duration, step=0.5, description='duration (s)'),
              steps=W.IntSlider(steps, min=1, max=100, description='steps'),
-             guidance=W.FloatSlider(guidance, min=1, max=10, step=0.5, description='guidance'),
+             guidance=W.FloatSlider(pipe.guidance_scale if guidance is None else guidance, min=1, max=10, step=0.5, description='guidance'),
              seed=W.Text('', description='seed', placeholder='blank: random'))
     button, bar, status, out = W.Button(description='Generate', button_style='primary'), W.IntProgress(0, 0, 1), W.Label(), W.Output()
     box = W.VBox([*w.values(), W.HBox([button, bar, status]), out])

