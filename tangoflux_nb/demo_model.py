@@ -296,6 +296,8 @@ def main(argv:list[str]|None=None) -> int:
     p.add_argument('--results', default=None, help='write the markdown table here')
     p.add_argument('--no_progress', action='store_true')
     a = p.parse_args(argv)
+    if a.write_generation and a.guidance_sweep is None: p.error("--write_generation needs --guidance_sweep (the scales to choose from)")
+    if a.guidance is not None and a.guidance_sweep is not None: p.error("give --guidance or --guidance_sweep, not both")
     if a.evaluate is None:
         cmd = 'python -m tangoflux_nb.demo_model ' + ' '.join(sys.argv[1:] if argv is None else argv)
         print(build_demo(a.out, a.work, a.scale, a.threads, not a.no_progress, cmd)); return 0
