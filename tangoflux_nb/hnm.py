@@ -166,10 +166,15 @@ class HNMVAE(OobleckVAE):
 def train_hnm_vae(vae:HNMVAE,            # trained in place
                   controls:list[Tensor], # packed controls of the training clips, each (pack*K, frames) (`vae.to_net`)
                   steps:int=1500, batch_size:int=512, # latent frames per batch
-                  lr:float=2e-3, kl_weight:float=1e-3, seed:int=0, progress:bool=True) -> list[float]:
-    "Fit `HNMNet` to reproduce the controls (MSE + kl_weight x KL to N(0, 1), per latent frame); returns the losses."
+                  lr:float=2e-3, kl_weight:float=1e-3, seed:int=0, progress:bool=True,
+                  gate_weight:float=1.,  # weight of the two gates in the MSE (the other controls: 1; 1 is the plain MSE)
+                 ) -> list[float]:
+    "Fit `HNMNet` to reproduce the controls (weighted MSE + kl_weight x KL to N(0, 1), per latent frame); returns the losses."
     X = torch.cat([k.T for k in controls]).float()                     # (frames, D)
     if len(X) == 0: raise ValueError("no control frames to train on: pass the packed controls of at least one clip")
+    if not gate_weight > 0: raise ValueError(f"gate_weight must be > 0, got {gate_weight!r}")
+    w = torch.ones(len(CONTROLS)); w[[CONTROLS.index('harmonic gate'), CONTROLS.index('noise gate')]] = gate_weight
+    w = w.repeat(X.shape[1] // len(CONTROLS))[None, :, None]; w = w/w.mean()   # packed frame-major, as `to_net`
     g = torch.Generator().manual_seed(seed); net = vae.vae.train().requires_grad_(True)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=0.)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=.1)
@@ -178,7 +183,7 @@ def train_hnm_vae(vae:HNMVAE,            # trained in place
         x = X[torch.randint(len(X), (batch_size,), generator=g)][..., None]    # (B, D, 1)
         post = net.encode(x); z = post.mean + post.std*torch.randn(post.mean.shape, generator=g)
         kl = .5*(post.mean**2 + post.std**2 - 1 - 2*post.std.log()).sum(1).mean()
-        loss = F.mse_loss(net.decode(z), x) + kl_weight*kl/x.shape[1]
+        loss = (w*(net.decode(z) - x)**2).mean() + kl_weight*kl/x.shape[1]
         opt.zero_grad(); loss.backward(); opt.step(); sched.step(); losses.append(loss.item())
     net.eval().requires_grad_(False)
     return losses
@@ -199,7 +204,7 @@ def normalize_hnm_scale(vae:HNMVAE, controls:list[Tensor]) -> Tensor:
 def fit_hnm_vae(vae:HNMVAE,      # trained in place
                 files:list,      # audio files of the training clips
                 progress:bool=True,
-                **kw,            # `train_hnm_vae` options (steps, batch_size, lr, kl_weight, seed)
+                **kw,            # `train_hnm_vae` options (steps, batch_size, lr, kl_weight, seed, gate_weight)
                ) -> tuple[list[float], Tensor]:
     "Analyse `files` (an unreadable one is reported and skipped), train `HNMNet` on their controls, normalise its latent scale: (losses, RMS factors)."
     from tangoflux_nb.audio import load_audio
