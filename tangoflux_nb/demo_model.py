@@ -21,9 +21,9 @@ __all__ = ['GUIDANCE_NOTE', 'SCALES', 'demo_recipe', 'demo_config', 'make_data',
            'sweep_guidance', 'write_guidance_table', 'write_adherence_table', 'build_demo', 'main']
 
 # %% ../nbs/09a_demo_model.ipynb #d16a7858
-GUIDANCE_NOTE = ("the best of 1, 1.5, 2, 2.5, 3 and 4.5 on the SynthCaps test split (110 captions, 25 steps): "
-                 "python -m tangoflux_nb.demo_model --evaluate tangoflux_nb/assets/demo --work outputs/demo_v4 --guidance_sweep "
-                 "1,1.5,2,2.5,3,4.5 --write_generation --results bench/results/demo_guidance.md")
+GUIDANCE_NOTE = ("the best of 2, 2.5, 3 and 4.5 on the SynthCaps test split (110 captions, 25 steps): "
+                 "python -m tangoflux_nb.demo_model --evaluate tangoflux_nb/assets/demo --work outputs/demo_v5 --guidance_sweep "
+                 "2,2.5,3,4.5 --write_generation --results bench/results/demo_guidance.md")
 SCALES = ('full', 'tiny', 'oobleck', 'tiny-oobleck', 'spectral', 'tiny-spectral', 'hnm', 'tiny-hnm')
 
 def demo_recipe(scale:str='full') -> dict:
@@ -50,7 +50,8 @@ def demo_recipe(scale:str='full') -> dict:
                     checkpointing_steps='250' if full else '1000', checkpoints_total_limit=2, log_every=25 if full else 1,
                     **({'posterior_scale': 0.} if hnm else {}),              # hnm: train on the posterior means
                     **({'group_by_duration': True} if kind == 'hnm16' else {}))
-    if hnm: stage = dict(steps=1500 if full else 2, batch_size=512 if full else 16, lr=2e-3, kl_weight=1e-3)
+    if hnm: stage = dict(steps=1500 if full else 2, batch_size=512 if full else 16, lr=2e-3, kl_weight=1e-3,
+                         **({'gate_weight': 200.} if kind == 'hnm16' else {}))   # keep the clicks (06c, bench/vae_gate_weight.py)
     else: stage = dict(steps=(1200 if kind == 'spectral' else 1500) if full else 2, batch_size=4 if full else 2,
                        crop_seconds=1.0 if full else 0.25, lr=1e-3, kl_weight=1e-4)
     return dict(scale=scale, threads=2, max_mb=30. if full else None,
@@ -60,7 +61,7 @@ def demo_recipe(scale:str='full') -> dict:
                          **(dict(l1_weight=0.0, init_gain=0.7, stft_kind='log1p', stft_c=0.01, env_weight=1.0,
                                  post_noise=0.0, train_biases=False) if kind == 'oobleck' else {})),
                 model=model, training=training,
-                generation=dict(guidance_scale=2.5, selected_by=GUIDANCE_NOTE) if kind == 'hnm16' else {},  # the model's default guidance
+                generation=dict(guidance_scale=3., selected_by=GUIDANCE_NOTE) if kind == 'hnm16' else {},  # the model's default guidance
                 eval=dict(split='heldout', n=200 if full else 2, steps=25 if full else 2, guidance_scale=None, seed=0))  # None: the model's
 
 # %% ../nbs/09a_demo_model.ipynb #a39506b0
@@ -121,7 +122,7 @@ def make_vae(recipe:dict, data:Path, work:Path, progress:bool=True) -> OobleckVA
         torch.manual_seed(v['seed']); vae = vae_from_config(v['config'])
         if isinstance(vae, HNMVAE):   # DSP analysis, then the small per-frame VAE on the controls (06c_hnm_vae)
             losses, rms = fit_hnm_vae(vae, train_files, progress, steps=v['steps'], batch_size=v['batch_size'], lr=v['lr'],
-                                      kl_weight=v['kl_weight'], seed=v['seed'])
+                                      kl_weight=v['kl_weight'], seed=v['seed'], gate_weight=v.get('gate_weight', 1.))
             vae.save_pretrained(out)
             hist = [{'step': i + 1, 'loss': l} for i, l in enumerate(losses) if (i + 1) % 100 == 0 or i + 1 == len(losses)]
             with atomic_path(out/'vae_history.json') as tmp: tmp.write_text(json.dumps(hist, indent=1))
