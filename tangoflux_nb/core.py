@@ -130,6 +130,9 @@ class TrainingConfig:
                                             # posterior sample, 0 the posterior mean (a VAE with a wide posterior)
     group_by_duration: bool = False         # batches of clips of similar duration, each cut to the frames its longest
                                             # clip needs (less padding, faster); the original pads all to audio_seq_len
+    sigma_logit_mean: float = 0.0           # training σ's logit-normal draw u ~ N(mean, std), σ = 1 - sigmoid(u) (the
+    sigma_logit_std: float = 1.0            # original's lookup): (0, 1) the original's; a mean below 0 trains more at
+                                            # high noise, where the layout of events is decided
     report_to: str = 'none'                 # accelerate trackers: 'none', 'tensorboard', 'wandb', 'all'
     dataloader_num_workers: int = 0
     checkpoints_total_limit: int|None = None # keep only the newest N step_* checkpoints (None: all, as the original)

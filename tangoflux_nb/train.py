@@ -74,10 +74,11 @@ def step_draws(seed:int, step:int,         # run seed, optimizer step (or valida
                rows:int, shape:tuple,        # rows B of one block, latent shape (T, C)
                block:int=0, n_blocks:int=1,  # this block (micro-step j, process p: j·P + p) of G·P
                stream:int=0,                 # 0 training, 1 validation
+               logit:tuple=(0., 1.),         # σ's logit-normal (mean, std): the original's (0, 1)
               ) -> tuple[Tensor, Tensor, Tensor]:
     "σ (B,), flow noise ε (B, T, C) and posterior noise (B, T, C) of one block of a step's global batch."
     g, n = step_generator(seed, step, stream), rows * n_blocks
-    sigma = sample_sigmas(n, g)
+    sigma = sample_sigmas(n, g, logit_mean=logit[0], logit_std=logit[1])
     noise, post = torch.randn((n, *shape), generator=g), torch.randn((n, *shape), generator=g)
     s = slice(block * rows, (block + 1) * rows)
     return sigma[s], noise[s], post[s]
@@ -267,11 +268,11 @@ def _accelerator(tc:TrainingConfig, output_dir:Path, seed:int) -> Accelerator:
                        log_with=trackers, project_dir=str(output_dir),
                        dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True, data_seed=seed))
 
-def _loss(model, batch, seed, step, acc, seq_len, vae, micro=0, G=1, stream=0, post_scale=1., trim=None):
+def _loss(model, batch, seed, step, acc, seq_len, vae, micro=0, G=1, stream=0, post_scale=1., trim=None, logit=(0., 1.)):
     "SFT loss of this process's batch, with the draws of its block of the global batch (`trim`: max_audio_duration, to cut it to `batch_frames`)."
     B, C, P = len(batch['caption']), acc.unwrap_model(model).in_channels, acc.num_processes
     block = micro * P + acc.process_index
-    sigma, noise, post = step_draws(seed, step, B, (seq_len, C), block, G * P, stream)
+    sigma, noise, post = step_draws(seed, step, B, (seq_len, C), block, G * P, stream, logit)
     dev = acc.device
     x0 = batch_latents(batch, seq_len, post * post_scale, vae).to(dev)
     if trim: T = batch_frames(batch['duration'], seq_len, trim); x0, noise = x0[:, :T], noise[:, :T]
@@ -279,11 +280,11 @@ def _loss(model, batch, seed, step, acc, seq_len, vae, micro=0, G=1, stream=0, p
     return model(x0, batch['caption'], batch['duration'].to(dev), sft=True, sigma=sigma.to(dev), noise=noise.to(dev), generator=g)[0]
 
 @torch.no_grad()
-def validate(model, loader, acc:Accelerator, seed:int, seq_len:int, vae=None, post_scale:float=1., trim=None) -> float:
+def validate(model, loader, acc:Accelerator, seed:int, seq_len:int, vae=None, post_scale:float=1., trim=None, logit=(0., 1.)) -> float:
     "Mean SFT loss over a validation loader with fixed draws (the same σ and noise every epoch)."
     model.eval(); losses = []
     for i, batch in enumerate(loader):
-        loss = _loss(model, batch, seed, i, acc, seq_len, vae, stream=1, post_scale=post_scale, trim=trim)
+        loss = _loss(model, batch, seed, i, acc, seq_len, vae, stream=1, post_scale=post_scale, trim=trim, logit=logit)
         losses.append(acc.gather_for_metrics(loss.detach().float().expand(len(batch['caption'])).contiguous()))
     return float(torch.cat(losses).mean()) if losses else float('nan')
 
@@ -353,6 +354,7 @@ def check_training_options(cfg:TangoFluxConfig, checkpointing_steps:str|None=Non
     for k in ('per_device_batch_size', 'gradient_accumulation_steps', 'num_train_epochs', 'log_every', 'save_every'):
         if getattr(tc, k) < 1: raise ValueError(f"training.{k} must be >= 1, got {getattr(tc, k)}")
     if not 0 <= tc.posterior_scale <= 1: raise ValueError(f"training.posterior_scale must be in [0, 1] (1: the original's posterior sample, 0: its mean), got {tc.posterior_scale}")
+    if not tc.sigma_logit_std > 0: raise ValueError(f"training.sigma_logit_std must be > 0 (the original: 1), got {tc.sigma_logit_std}")
     if tc.checkpoints_total_limit is not None and tc.checkpoints_total_limit < 1:
         raise ValueError(f"training.checkpoints_total_limit must be >= 1 (or null for all), got {tc.checkpoints_total_limit}")
     return mode
@@ -410,7 +412,8 @@ def _loop(cfg, acc, model, vae, train_dl, val_dl, opt, sched, plan, st, log, sum
         for batch in loader:
             with acc.accumulate(model):
                 loss = _loss(model, batch, seed, st['step'], acc, seq_len, vae, micro, tc.gradient_accumulation_steps,
-                             post_scale=tc.posterior_scale, trim=tc.group_by_duration and tc.max_audio_duration)
+                             post_scale=tc.posterior_scale, trim=tc.group_by_duration and tc.max_audio_duration,
+                             logit=(tc.sigma_logit_mean, tc.sigma_logit_std))
                 acc.backward(loss)
                 if acc.sync_gradients and tc.max_grad_norm: acc.clip_grad_norm_(model.parameters(), tc.max_grad_norm)
                 opt.step(); sched.step(); opt.zero_grad(set_to_none=True)
@@ -444,7 +447,8 @@ def _loop(cfg, acc, model, vae, train_dl, val_dl, opt, sched, plan, st, log, sum
 def _end_epoch(cfg, acc, model, vae, val_dl, st, log, summary, out, ckpt_mode, save_every, ckpt):
     "Validation, summary line, epoch/best checkpoints, loss plot."
     tc = cfg.training
-    val = (validate(model, val_dl, acc, st['seed'], cfg.model.audio_seq_len, vae, tc.posterior_scale, tc.group_by_duration and tc.max_audio_duration)
+    val = (validate(model, val_dl, acc, st['seed'], cfg.model.audio_seq_len, vae, tc.posterior_scale, tc.group_by_duration and tc.max_audio_duration,
+                    (tc.sigma_logit_mean, tc.sigma_logit_std))
            if val_dl is not None else None)
     n = st['epoch'] + 1
     row = {'epoch': n, 'step': st['step'], 'train_loss': log[-1]['loss'] if log else None, 'val_loss': val}
