@@ -133,6 +133,9 @@ class TrainingConfig:
     sigma_logit_mean: float = 0.0           # training σ's logit-normal draw u ~ N(mean, std), σ = 1 - sigmoid(u) (the
     sigma_logit_std: float = 1.0            # original's lookup): (0, 1) the original's; a mean below 0 trains more at
                                             # high noise, where the layout of events is decided
+    extend_duration: float = 0.0            # seconds: each training clip's duration (the model's input, and the frames
+                                            # it is trained on) grows by U(0, this), over the silence its latent is padded
+                                            # with, so the duration no longer tells how long the content is; 0: as the original
     report_to: str = 'none'                 # accelerate trackers: 'none', 'tensorboard', 'wandb', 'all'
     dataloader_num_workers: int = 0
     checkpoints_total_limit: int|None = None # keep only the newest N step_* checkpoints (None: all, as the original)

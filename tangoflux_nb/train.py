@@ -27,7 +27,7 @@ from .flow import sample_sigmas
 __all__ = ['lr_plan', 'make_scheduler', 'lr_curve', 'make_optimizer', 'step_generator', 'step_draws', 'batch_latents',
            'silence_latent', 'make_dataset', 'write_toy_dataset', 'write_toy_config', 'save_checkpoint',
            'find_checkpoint', 'prune_checkpoints', 'export_pretrained', 'DurationGroupedSampler', 'batch_frames',
-           'resolve_mixed_precision', 'validate', 'check_training_options', 'train', 'main']
+           'resolve_mixed_precision', 'extended_durations', 'validate', 'check_training_options', 'train', 'main']
 
 # %% ../nbs/09_training.ipynb #bbf3ba0d
 def lr_plan(tc:TrainingConfig,     # the `training` section
@@ -268,12 +268,19 @@ def _accelerator(tc:TrainingConfig, output_dir:Path, seed:int) -> Accelerator:
                        log_with=trackers, project_dir=str(output_dir),
                        dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True, data_seed=seed))
 
-def _loss(model, batch, seed, step, acc, seq_len, vae, micro=0, G=1, stream=0, post_scale=1., trim=None, logit=(0., 1.)):
+def extended_durations(duration:Tensor, extend:float, max_duration:float, g:torch.Generator) -> Tensor:
+    "`training.extend_duration`: each duration lengthened by U(0, extend) seconds, at most `max_duration`."
+    return torch.minimum(duration + extend * torch.rand(duration.shape, generator=g), torch.as_tensor(float(max_duration)))
+
+def _loss(model, batch, seed, step, acc, seq_len, vae, micro=0, G=1, stream=0, post_scale=1., trim=None, logit=(0., 1.),
+          extend=(0., 10.)):
     "SFT loss of this process's batch, with the draws of its block of the global batch (`trim`: max_audio_duration, to cut it to `batch_frames`)."
     B, C, P = len(batch['caption']), acc.unwrap_model(model).in_channels, acc.num_processes
     block = micro * P + acc.process_index
     sigma, noise, post = step_draws(seed, step, B, (seq_len, C), block, G * P, stream, logit)
     dev = acc.device
+    if extend[0] > 0 and stream == 0:   # training only: the latent beyond each clip is the silence it was padded with
+        batch = batch | {'duration': extended_durations(batch['duration'], extend[0], extend[1], step_generator(seed, step, 10_000 + block))}
     x0 = batch_latents(batch, seq_len, post * post_scale, vae).to(dev)
     if trim: T = batch_frames(batch['duration'], seq_len, trim); x0, noise = x0[:, :T], noise[:, :T]
     g = step_generator(seed, step, 2 + block + 2 * stream * G * P)
@@ -355,6 +362,9 @@ def check_training_options(cfg:TangoFluxConfig, checkpointing_steps:str|None=Non
         if getattr(tc, k) < 1: raise ValueError(f"training.{k} must be >= 1, got {getattr(tc, k)}")
     if not 0 <= tc.posterior_scale <= 1: raise ValueError(f"training.posterior_scale must be in [0, 1] (1: the original's posterior sample, 0: its mean), got {tc.posterior_scale}")
     if not tc.sigma_logit_std > 0: raise ValueError(f"training.sigma_logit_std must be > 0 (the original: 1), got {tc.sigma_logit_std}")
+    if tc.extend_duration < 0: raise ValueError(f"training.extend_duration must be >= 0 seconds (0: off, the original), got {tc.extend_duration}")
+    if tc.extend_duration > 0 and pc.latent_cache and tc.latent_fill != 'silence':
+        raise ValueError("training.extend_duration on a latent cache needs training.latent_fill: silence (the frames it adds must hold the latent of silence)")
     if tc.checkpoints_total_limit is not None and tc.checkpoints_total_limit < 1:
         raise ValueError(f"training.checkpoints_total_limit must be >= 1 (or null for all), got {tc.checkpoints_total_limit}")
     return mode
@@ -413,7 +423,7 @@ def _loop(cfg, acc, model, vae, train_dl, val_dl, opt, sched, plan, st, log, sum
             with acc.accumulate(model):
                 loss = _loss(model, batch, seed, st['step'], acc, seq_len, vae, micro, tc.gradient_accumulation_steps,
                              post_scale=tc.posterior_scale, trim=tc.group_by_duration and tc.max_audio_duration,
-                             logit=(tc.sigma_logit_mean, tc.sigma_logit_std))
+                             logit=(tc.sigma_logit_mean, tc.sigma_logit_std), extend=(tc.extend_duration, tc.max_audio_duration))
                 acc.backward(loss)
                 if acc.sync_gradients and tc.max_grad_norm: acc.clip_grad_norm_(model.parameters(), tc.max_grad_norm)
                 opt.step(); sched.step(); opt.zero_grad(set_to_none=True)
