@@ -268,9 +268,9 @@ def _accelerator(tc:TrainingConfig, output_dir:Path, seed:int) -> Accelerator:
                        log_with=trackers, project_dir=str(output_dir),
                        dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True, data_seed=seed))
 
-def extended_durations(duration:Tensor, extend:float, max_duration:float, g:torch.Generator) -> Tensor:
-    "`training.extend_duration`: each duration lengthened by U(0, extend) seconds, at most `max_duration`."
-    return torch.minimum(duration + extend * torch.rand(duration.shape, generator=g), torch.as_tensor(float(max_duration)))
+def extended_durations(duration:Tensor, extra:Tensor, max_duration:float) -> Tensor:
+    "`training.extend_duration`: each duration lengthened by its `extra` seconds, at most `max_duration`."
+    return torch.minimum(duration + extra, torch.as_tensor(float(max_duration)))
 
 def _loss(model, batch, seed, step, acc, seq_len, vae, micro=0, G=1, stream=0, post_scale=1., trim=None, logit=(0., 1.),
           extend=(0., 10.)):
@@ -280,7 +280,8 @@ def _loss(model, batch, seed, step, acc, seq_len, vae, micro=0, G=1, stream=0, p
     sigma, noise, post = step_draws(seed, step, B, (seq_len, C), block, G * P, stream, logit)
     dev = acc.device
     if extend[0] > 0 and stream == 0:   # training only: the latent beyond each clip is the silence it was padded with
-        batch = batch | {'duration': extended_durations(batch['duration'], extend[0], extend[1], step_generator(seed, step, 10_000 + block))}
+        u = torch.rand(B * G * P, generator=step_generator(seed, step, 10_000))[block * B:(block + 1) * B]  # this block's share of the global draw
+        batch = batch | {'duration': extended_durations(batch['duration'], extend[0] * u, extend[1])}
     x0 = batch_latents(batch, seq_len, post * post_scale, vae).to(dev)
     if trim: T = batch_frames(batch['duration'], seq_len, trim); x0, noise = x0[:, :T], noise[:, :T]
     g = step_generator(seed, step, 2 + block + 2 * stream * G * P)
