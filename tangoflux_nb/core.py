@@ -129,7 +129,9 @@ class TrainingConfig:
     posterior_scale: float = 1.0            # training latent = mean + posterior_scale * std * eps: 1 the original's
                                             # posterior sample, 0 the posterior mean (a VAE with a wide posterior)
     group_by_duration: bool = False         # batches of clips of similar duration, each cut to the frames its longest
-                                            # clip needs (less padding, faster); the original pads all to audio_seq_len
+                                            # clip needs (less padding, faster); the original pads all to audio_seq_len.
+                                            # With several processes each cuts its own share, so the losses are not
+                                            # exactly those of one process on the same global batch
     sigma_logit_mean: float = 0.0           # training σ's logit-normal draw u ~ N(mean, std), σ = 1 - sigmoid(u) (the
     sigma_logit_std: float = 1.0            # original's lookup): (0, 1) the original's; a mean below 0 trains more at
                                             # high noise, where the layout of events is decided
