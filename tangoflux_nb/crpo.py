@@ -130,10 +130,16 @@ def _unit(x) -> np.ndarray:
 class ClapReward:
     "Reward = cosine(CLAP audio embedding, CLAP text embedding) of an `embedders.AudioTextEmbedder`."
     def __init__(self, embedder): self.embedder, self.name = embedder, getattr(embedder, 'name', type(embedder).__name__)
+    def _audio(self, path) -> torch.Tensor:
+        from tangoflux_nb.embedders import AudioTextEmbedder
+        if type(self.embedder).embed_prepared is AudioTextEmbedder.embed_prepared:  # its own front end (the offline CLAP)
+            from tangoflux_nb.audio import load_audio
+            return self.embedder.embed(*load_audio(path))
+        return self.embedder.embed_prepared(clap_audio(path, self.embedder.sample_rate))  # the laion file path
     def score(self, paths:list, caption:str) -> list[float]:
         "One score per audio file for `caption`."
         t = _unit(np.asarray(self.embedder.embed_text([caption]))[0])
-        return [float(_unit(self.embedder.embed_prepared(clap_audio(p, self.embedder.sample_rate))) @ t) for p in paths]
+        return [float(_unit(self._audio(p)) @ t) for p in paths]
 
 def get_reward(spec:str='clap-offline', # 'clap-offline', 'clap-hf:PATH_OR_REPO', 'tiny-clap[:seed]'
                device:str|None=None):
@@ -278,7 +284,7 @@ def train_dpo_steps(model,                           # a TangoFlux (the policy; 
         torch.manual_seed(int(torch.randint(2**62, (1,), generator=g)))        # T5 dropout in train mode
         shape = (B, model.audio_seq_len, model.in_channels)
         sigma, noise = sample_sigmas(B, g), torch.randn(shape, generator=g)
-        post = torch.randn((2 * B, *shape[1:]), generator=g)
+        post = torch.randn((2 * B, *shape[1:]), generator=g) * tc.posterior_scale   # 0: the posterior means, as SFT
         x0 = torch.cat([_dpo_batch_latents(batch, 'chosen', shape[1], post[:B], vae),
                         _dpo_batch_latents(batch, 'reject', shape[1], post[B:], vae)]).to(dev)
         r = model.dpo_loss(x0, batch['caption'], batch['duration'].to(dev), sigma=sigma, noise=noise, beta=beta)
