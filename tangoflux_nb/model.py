@@ -26,7 +26,7 @@ __all__ = ['ORIGINAL_KEYS', 'EXTENSION_DEFAULTS', 'TINY_T5', 'REF_PREFIXES', 'ta
 ORIGINAL_KEYS = ('num_layers', 'num_single_layers', 'in_channels', 'attention_head_dim', 'joint_attention_dim',
                  'num_attention_heads', 'audio_seq_len', 'max_duration', 'uncondition', 'text_encoder_name')
 EXTENSION_DEFAULTS = dict(text_encoder_config=None, text_tokenizer=None, axes_dims_rope=[16, 56, 56],
-                          text_attention_mask=False, uncondition_prob=0.1, max_text_seq_len=64,
+                          text_attention_mask=False, text_positions=False, uncondition_prob=0.1, max_text_seq_len=64,
                           inference_max_text_len=None, beta_dpo=2000, save_text_encoder=True)
 
 def tangoflux_config(**overrides) -> dict:
@@ -107,6 +107,7 @@ class TangoFlux(nn.Module):
         self.audio_seq_len, self.in_channels, self.max_duration = c['audio_seq_len'], c['in_channels'], c['max_duration']
         self.uncondition, self.uncondition_prob = bool(c['uncondition']), c['uncondition_prob']
         self.text_attention_mask, self.beta_dpo = bool(c['text_attention_mask']), c['beta_dpo']
+        self.text_positions = bool(c['text_positions'])
         self.max_text_seq_len = c['max_text_seq_len']
         self.text = text_encoder or _text_from_config(c, pretrained_text_encoder)
         self.text_encoder, D, J = self.text.model, self.text.dim, c['joint_attention_dim']
@@ -146,7 +147,8 @@ def _velocity(self:TangoFlux, x:Tensor,        # (B, T, C) noisy latents x_σ
     "Predicted velocity (B, T, C) of the flow at x_σ."
     tr = transformer or self.transformer
     B, T, _ = x.shape; L = cond.encoder_hidden_states.shape[1]; dt = tr.dtype
-    txt_ids = torch.zeros(L, 3, device=x.device)
+    txt_ids = (torch.arange(L, device=x.device, dtype=torch.float32)[:, None].expand(L, 3) if self.text_positions
+               else torch.zeros(L, 3, device=x.device))          # the original: every text token at position 0
     img_ids = torch.arange(T, device=x.device, dtype=torch.float32)[:, None].expand(T, 3)
     kw = None
     if self.text_attention_mask:

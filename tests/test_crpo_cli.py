@@ -62,6 +62,19 @@ def test_one_iteration(tiny):
     a, b = wavs(d/'iter1'), wavs(d/'iter2')
     assert a.keys() == b.keys() and any((a[k] != b[k]).any() for k in a)
 
+def test_defaults_on_the_embedded_demo_model(tmp_path):
+    "No --model, no --reward: the shipped demo model makes the candidates and the shipped SynthCaps CLAP ranks them."
+    (tmp_path/'bank.json').write_text(json.dumps([{'id': 'a', 'captions': 'static on the left', 'duration': 2.},
+                                                  {'id': 'b', 'captions': 'three high beeps', 'duration': 1.5}]))
+    r = run('generate', '--json_path', tmp_path/'bank.json', '--output_dir', tmp_path, '--num_samples', 2, '--num_steps', 2,
+            '--use_item_duration', '--crop_frames', 'duration', '--device', 'cpu')
+    assert r.returncode == 0, r.stderr
+    r = run('label', '--json_path', tmp_path/'results.json', '--output_dir', tmp_path)
+    assert r.returncode == 0, r.stderr
+    scores = json.loads((tmp_path/'clap_scores.json').read_text())
+    assert [len(s) for s in scores] == [2, 2] and all(-1 <= x['clap_score'] <= 1 for s in scores for x in s)
+    assert len(json.loads((tmp_path/'train.json').read_text())) == 2
+
 def test_killed_generate_resumes_to_the_same_files(tiny):
     d = tiny
     ref = run(*gen_args(d, d/'straight'))
