@@ -130,7 +130,8 @@ def _unit(x) -> np.ndarray:
 class ClapReward:
     "Reward = cosine(CLAP audio embedding, CLAP text embedding) of an `embedders.AudioTextEmbedder`."
     def __init__(self, embedder): self.embedder, self.name = embedder, getattr(embedder, 'name', type(embedder).__name__)
-    def _audio(self, path) -> torch.Tensor:
+    def _audio(self, path):
+        "The audio embedding of one file, read as the embedder's recipe says."
         from tangoflux_nb.embedders import AudioTextEmbedder
         if type(self.embedder).embed_prepared is AudioTextEmbedder.embed_prepared:  # its own front end (the offline CLAP)
             from tangoflux_nb.audio import load_audio
