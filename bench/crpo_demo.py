@@ -20,8 +20,10 @@ from tangoflux_nb.inference import TangoFluxInference
 from tangoflux_nb.synthcaps import adherence
 
 def score_candidates(results:list, meta:dict, reward, path:Path) -> list[dict]:
-    "Per prompt: the adherence and the reward score of each candidate (cached in `path`)."
-    if path.exists(): return json.loads(path.read_text())
+    "Per prompt: the adherence and the reward score of each candidate (cached in `path`, reused only for the same candidates)."
+    if path.exists():
+        rows = json.loads(path.read_text())
+        if [r['paths'] for r in rows] == [[s['path'] for s in samples] for samples in results]: return rows
     rows = []
     for samples in results:
         cap, dur = samples[0]['captions'], float(samples[0]['duration'])
